@@ -1,0 +1,1 @@
+"""Video data: sources, synthetic clips, TFRecords and the tf.data pipeline."""

@@ -1,0 +1,1 @@
+"""Explanations: video Grad-CAM and learned temporal masks."""
