@@ -1,0 +1,36 @@
+"""Exports a trained run as a SavedModel for serving.
+
+Example:
+    python -m binaries.export --config=configs/i3d_synthetic.py \
+        --workdir=runs/i3d_synthetic
+
+Writes <workdir>/export/classifier, loadable with tf.saved_model.load alone:
+its endpoints take (batch, frames, H, W, 3) uint8 or float frames and return
+`logits` and `probabilities`.
+"""
+
+from absl import flags
+from ml_collections import config_flags
+
+from tfvidinterp import cli
+from tfvidinterp import export
+from tfvidinterp import train
+from tfvidinterp import workdir as wd
+
+_CONFIG = config_flags.DEFINE_config_file(
+    "config", None, "The config the run was trained with.", lock_config=True
+)
+_WORKDIR = flags.DEFINE_string("workdir", None, "The training run's dir.")
+flags.mark_flags_as_required(["config", "workdir"])
+
+
+def main(argv):
+    del argv
+    model, _ = train.load_model(_CONFIG.value, _WORKDIR.value)
+    path = wd.path(_WORKDIR.value, wd.EXPORT, "classifier")
+    export.export_saved_model(model, path)
+    print(f"SavedModel written to {path}")
+
+
+if __name__ == "__main__":
+    cli.run(main)

@@ -1,0 +1,69 @@
+"""The fields every training config shares, and what `:smoke` changes.
+
+Each experiment file states its own dataset, model and optimiser and calls
+`training_config`; everything a run reads is then visible in the resolved
+`config.json` of its workdir.
+"""
+
+import ml_collections
+
+
+def training_config(*, data_dir, num_frames, image_size, batch_size,
+                    model_name, model, train, smoke=False):
+    """Returns a locked-ready training `ConfigDict`.
+
+    Args:
+        data_dir: Directory written by `binaries.prepare_data`.
+        num_frames: Frames per clip, sampled to cover the clip.
+        image_size: Square side or (height, width) of the model input.
+        batch_size: GLOBAL batch size, split across replicas.
+        model_name: A key of `tfvidinterp.models.MODELS`.
+        model: Keyword arguments of that model's `build` (without
+            `num_classes`, `num_frames` and `image_size`, which come from the
+            dataset and `input`).
+        train: Overrides of the `train` fields below (optimizer, lr, ...).
+        smoke: A few-second CPU run: 2 steps of a tiny model on tiny clips.
+    """
+    config = ml_collections.ConfigDict()
+    config.seed = 0
+    config.strategy = "default"  # default|one_device|mirrored|multi_worker...
+    config.input = dict(
+        data_dir=data_dir,
+        num_frames=num_frames,
+        image_size=image_size,
+        batch_size=batch_size,  # Global batch, split across replicas.
+        shuffle_buffer=512,
+        sampling="uniform",  # "segment": one random frame per segment.
+        augment=False,  # Random crop of the resized clip.
+        flip=False,  # Never for SSv2: left/right classes would swap.
+    )
+    config.model_name = model_name
+    config.model = dict(model)
+    config.train = dict(
+        epochs=1,
+        steps_per_epoch=0,  # 0: one pass over the training split.
+        optimizer="adam",
+        lr=1e-3,
+        momentum=0.0,
+        weight_decay=0.0,  # Decoupled (AdamW-style), as Keras 3 applies it.
+        schedule="constant",  # or "cosine" (with warmup_steps).
+        warmup_steps=0,
+        log_every_steps=10,
+        checkpoint_every_steps=200,
+        eval_every_steps=1000,
+        max_checkpoints=3,
+        mixed_precision="",  # "" (float32), "mixed_bfloat16", "mixed_float16".
+        jit_compile=False,  # XLA; worth it on GPUs.
+    )
+    config.train.update(train)
+    config.eval = dict(split="validation", batch_size=batch_size)
+    if smoke:
+        config.input.num_frames = 8
+        config.input.image_size = 32
+        config.input.batch_size = 4
+        config.input.shuffle_buffer = 8
+        config.eval.batch_size = 4
+        config.train.update(epochs=1, steps_per_epoch=2, log_every_steps=1,
+                            checkpoint_every_steps=1, eval_every_steps=2,
+                            warmup_steps=0)
+    return config

@@ -1,0 +1,215 @@
+"""Generated clips of moving shapes whose class lives only in an event window.
+
+Every clip is a static random texture. The object classes show one or two
+coloured shapes (rectangle, ellipse or triangle) only inside the event window
+`[start, end)`: they appear at its start, move across a large part of the
+frame and are gone at its end. The pans show no objects; the view slides over
+a wider texture during the window and stays shifted after it. Reversing the
+frames of a clip of class `c` gives a clip of class `OPPOSITE[CLASSES[c]]`.
+"""
+
+import dataclasses
+
+import cv2
+import numpy as np
+
+from tfvidinterp import errors
+
+CLASSES = (
+    "left_to_right",
+    "right_to_left",
+    "moving_up",
+    "moving_down",
+    "approaching",
+    "separating",
+    "pan_left",
+    "pan_right",
+)
+OBJECT_CLASSES = CLASSES[:6]
+PAN_CLASSES = CLASSES[6:]
+OPPOSITE = {
+    "left_to_right": "right_to_left",
+    "right_to_left": "left_to_right",
+    "moving_up": "moving_down",
+    "moving_down": "moving_up",
+    "approaching": "separating",
+    "separating": "approaching",
+    "pan_left": "pan_right",
+    "pan_right": "pan_left",
+}
+MAX_OBJECTS = 2
+
+# A class and its opposite share one forward motion; the opposite plays it
+# backwards, so both have the same distribution of trajectories.
+_REVERSED = ("right_to_left", "moving_up", "separating", "pan_left")
+_SHAPES = ("rectangle", "ellipse", "triangle")
+
+
+@dataclasses.dataclass(frozen=True)
+class Clip:
+    """One synthetic clip and its ground truth.
+
+    Attributes:
+        frames: (T, H, W, 3) uint8 RGB.
+        label: Index into `CLASSES`.
+        window: (start, end) frame indices of the event, end exclusive.
+        boxes: (T, MAX_OBJECTS, 4) float32 normalised (ymin, xmin, ymax, xmax)
+            of each object per frame, zeros where absent.
+        box_valid: (T, MAX_OBJECTS) bool, True where the object is visible.
+    """
+
+    frames: np.ndarray
+    label: int
+    window: tuple
+    boxes: np.ndarray
+    box_valid: np.ndarray
+
+
+def generate_clip(
+    seed: int, label: int, num_frames: int = 16, image_size: int | tuple = 64
+) -> Clip:
+    """Generates one clip, deterministic from `seed`.
+
+    The event window lasts between about T/4 and T/2 frames (4 to 8 of 16)
+    and starts anywhere in the clip.
+
+    Args:
+        seed: Seed of `np.random.default_rng`.
+        label: Class index into `CLASSES`.
+        num_frames: T, at least 4.
+        image_size: Frame size, an int (square) or (height, width), each at
+            least 16.
+
+    Returns:
+        A `Clip`.
+
+    Raises:
+        errors.InputError: On an unknown label, T < 4 or a frame under 16 px.
+    """
+    if not 0 <= label < len(CLASSES):
+        raise errors.InputError(f"Unknown synthetic label {label}.")
+    if num_frames < 4:
+        raise errors.InputError(f"num_frames must be >= 4, got {num_frames}.")
+    height, width = (
+        (image_size, image_size) if np.isscalar(image_size) else image_size
+    )
+    if min(height, width) < 16:
+        raise errors.InputError(f"image_size must be >= 16, got {image_size}.")
+    rng = np.random.default_rng(seed)
+    shortest = max(2, round(num_frames / 4))
+    length = int(rng.integers(shortest, max(shortest, num_frames // 2) + 1))
+    start = int(rng.integers(0, num_frames - length + 1))
+    window = (start, start + length)
+    name = CLASSES[label]
+    boxes = np.zeros((num_frames, MAX_OBJECTS, 4), np.float32)
+    valid = np.zeros((num_frames, MAX_OBJECTS), bool)
+    if name in PAN_CLASSES:
+        frames = _pan(rng, name, num_frames, height, width, window)
+        return Clip(frames, label, window, boxes, valid)
+
+    background = _texture(rng, height, width)
+    frames = np.repeat(background[None], num_frames, axis=0)
+    progress = np.linspace(0.0, 1.0, length)
+    if name in _REVERSED:
+        progress = progress[::-1]
+    for i, (mask, colour, first, last) in enumerate(
+        _objects(rng, name, height, width)
+    ):
+        corners = np.rint(first + progress[:, None] * (last - first))
+        for t, (y, x) in zip(range(*window), corners.astype(int)):
+            patch = frames[t, y : y + mask.shape[0], x : x + mask.shape[1]]
+            patch[mask] = colour
+            boxes[t, i] = (
+                y / height,
+                x / width,
+                (y + mask.shape[0]) / height,
+                (x + mask.shape[1]) / width,
+            )
+            valid[t, i] = True
+    return Clip(frames, label, window, boxes, valid)
+
+
+def _texture(rng, height, width):
+    """A (height, width, 3) uint8 grey texture of blobs about 1/8 frame."""
+    cell = max(2, min(height, width) // 8)
+    coarse = rng.uniform(70.0, 185.0, (height // cell + 2, width // cell + 2))
+    smooth = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_CUBIC)
+    tint = rng.uniform(-15.0, 15.0, 3)
+    noise = rng.normal(0.0, 6.0, (height, width, 3))
+    texture = smooth[..., None] + tint + noise
+    return np.clip(texture, 0, 255).astype(np.uint8)
+
+
+def _pan(rng, name, num_frames, height, width, window):
+    """Frames of a view sliding over a wider texture during `window`."""
+    shift = int(rng.integers(width // 4, width // 2 + 1))
+    texture = _texture(rng, height, width + width // 2)
+    start, end = window
+    # The view moves in every window frame and rests after it.
+    steps = np.clip((np.arange(num_frames) - start + 1) / (end - start), 0, 1)
+    if name in _REVERSED:
+        steps = 1.0 - steps
+    offsets = np.rint(steps * shift).astype(int)
+    columns = offsets[:, None] + np.arange(width)
+    return texture[:, columns].transpose(1, 0, 2, 3)
+
+
+def _objects(rng, name, height, width):
+    """Yields (mask, colour, first, last) per object for a forward motion.
+
+    `first` and `last` are the (y, x) top-left corners at the start and end
+    of the forward motion; every position in between stays inside the frame.
+    """
+    count = 2 if name in ("approaching", "separating") else rng.integers(1, 3)
+    masks = [_shape_mask(rng, height, width) for _ in range(count)]
+    if name in ("approaching", "separating"):
+        centre = width * rng.uniform(0.45, 0.55)
+        gap = width * rng.uniform(0.0, 0.06)
+        (h0, w0), (h1, w1) = masks[0].shape, masks[1].shape
+        y0, y1 = rng.uniform(0, height - h0), rng.uniform(0, height - h1)
+        x0 = width * rng.uniform(0.0, 0.03)
+        x1 = width - w1 - width * rng.uniform(0.0, 0.03)
+        firsts = [(y0, x0), (y1, x1)]
+        lasts = [(y0, centre - gap / 2 - w0), (y1, centre + gap / 2)]
+    else:
+        axis = 0 if name in ("moving_up", "moving_down") else 1
+        size = (height, width)
+        firsts, lasts = [], []
+        for i, mask in enumerate(masks):
+            # Two objects move in separate bands across the motion.
+            band = size[1 - axis] / count
+            across = i * band + rng.uniform(0, band - mask.shape[1 - axis])
+            travel = size[axis] * rng.uniform(0.4, 0.6)
+            along = rng.uniform(0, size[axis] - mask.shape[axis] - travel)
+            first, last = [across, across], [across, across]
+            first[axis], last[axis] = along, along + travel
+            firsts.append(first)
+            lasts.append(last)
+    for mask, first, last in zip(masks, firsts, lasts):
+        yield mask, _colour(rng), np.array(first), np.array(last)
+
+
+def _shape_mask(rng, height, width):
+    """A random shape's bool mask, cropped to its tight bounding box."""
+    h = max(2, round(height * rng.uniform(0.15, 0.3)))
+    w = max(2, round(width * rng.uniform(0.15, 0.3)))
+    y = (np.arange(h)[:, None] + 0.5) / h
+    x = (np.arange(w)[None, :] + 0.5) / w
+    shape = _SHAPES[rng.integers(len(_SHAPES))]
+    if shape == "rectangle":
+        mask = np.ones((h, w), bool)
+    elif shape == "ellipse":
+        mask = (2 * y - 1) ** 2 + (2 * x - 1) ** 2 <= 1.0
+    else:
+        mask = np.abs(2 * x - 1) <= y
+        if rng.integers(2):
+            mask = mask[::-1]
+    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+    return mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def _colour(rng):
+    """A saturated RGB colour: one channel near 0, one near full."""
+    hue = rng.uniform(0.0, 6.0)
+    rgb = np.clip(np.abs((hue + np.array([0.0, 4.0, 2.0])) % 6 - 3) - 1, 0, 1)
+    return np.rint(rgb * 255 * rng.uniform(0.85, 1.0)).astype(np.uint8)

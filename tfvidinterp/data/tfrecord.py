@@ -1,0 +1,168 @@
+"""Clips as `tf.train.SequenceExample`s with the TF Model Garden keys.
+
+Context: `clip/id`, `clip/label/index`, `clip/label/text`,
+`clip/frames/original` and, for clips with ground truth, `clip/event/start`
+and `clip/event/end` (stored-frame indices, end exclusive). Feature lists:
+`image/encoded` (one RGB JPEG per stored frame) and, with ground truth,
+`region/bbox/{ymin,xmin,ymax,xmax}` (per frame one value per visible object).
+"""
+
+import cv2
+import numpy as np
+import tensorflow as tf
+
+from tfvidinterp.data import synthetic
+
+_BBOX_KEYS = tuple(
+    f"region/bbox/{side}" for side in ("ymin", "xmin", "ymax", "xmax")
+)
+
+
+def encode_example(
+    frames: np.ndarray,
+    label: int,
+    label_text: str,
+    clip_id: str,
+    num_original_frames: int,
+    ground_truth=None,
+    jpeg_quality: int = 95,
+) -> bytes:
+    """Serialises one clip.
+
+    Frames are JPEG-encoded with OpenCV without chroma subsampling (4:4:4),
+    which keeps the sharp colour edges of small frames. It runs no TF op
+    (OpenCV and protobuf only), so forked worker processes may call it.
+
+    Args:
+        frames: (T, H, W, 3) uint8 RGB.
+        label: Class index.
+        label_text: Class name.
+        clip_id: Unique clip id.
+        num_original_frames: Frame count of the source video before any cap.
+        ground_truth: None, or an object with `window` (start, end),
+            `boxes` (T, MAX_OBJECTS, 4) and `box_valid` (T, MAX_OBJECTS) like
+            `synthetic.Clip`, for the same T frames.
+        jpeg_quality: JPEG quality, 0 to 100.
+
+    Returns:
+        The serialised `tf.train.SequenceExample`.
+    """
+    params = [
+        cv2.IMWRITE_JPEG_QUALITY,
+        int(jpeg_quality),
+        cv2.IMWRITE_JPEG_SAMPLING_FACTOR,
+        cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444,
+    ]
+    encoded = []
+    for frame in np.asarray(frames, np.uint8):
+        _, buffer = cv2.imencode(".jpg", frame[..., ::-1], params)
+        encoded.append(buffer.tobytes())
+    context = {
+        "clip/id": _bytes([clip_id.encode()]),
+        "clip/label/index": _ints([label]),
+        "clip/label/text": _bytes([label_text.encode()]),
+        "clip/frames/original": _ints([num_original_frames]),
+    }
+    lists = {"image/encoded": [_bytes([frame]) for frame in encoded]}
+    if ground_truth is not None:
+        context["clip/event/start"] = _ints([ground_truth.window[0]])
+        context["clip/event/end"] = _ints([ground_truth.window[1]])
+        valid = np.asarray(ground_truth.box_valid, bool)
+        boxes = np.asarray(ground_truth.boxes, np.float32)
+        for side, key in enumerate(_BBOX_KEYS):
+            lists[key] = [
+                tf.train.Feature(
+                    float_list=tf.train.FloatList(
+                        value=frame[ok, side].tolist()
+                    )
+                )
+                for frame, ok in zip(boxes, valid)
+            ]
+    example = tf.train.SequenceExample(
+        context=tf.train.Features(feature=context),
+        feature_lists=tf.train.FeatureLists(
+            feature_list={
+                key: tf.train.FeatureList(feature=value)
+                for key, value in lists.items()
+            }
+        ),
+    )
+    return example.SerializeToString()
+
+
+def parse_example(serialized: tf.Tensor) -> dict:
+    """Parses one serialised clip; works eagerly and inside `tf.data`.
+
+    Args:
+        serialized: Scalar string tensor from `encode_example`.
+
+    Returns:
+        A dict: `frames_encoded` (T,) string JPEGs; `id`, `label_text`
+        scalar strings; `label`, `num_original_frames`, `event_start`,
+        `event_end` int32 scalars (event -1 without ground truth); `boxes`
+        (T, MAX_OBJECTS, 4) float32, zeros where absent; `box_valid`
+        (T, MAX_OBJECTS) bool. A frame's boxes fill the object slots in the
+        order they were written.
+    """
+    context_features = {
+        "clip/id": tf.io.FixedLenFeature([], tf.string),
+        "clip/label/index": tf.io.FixedLenFeature([], tf.int64),
+        "clip/label/text": tf.io.FixedLenFeature([], tf.string, ""),
+        "clip/frames/original": tf.io.FixedLenFeature([], tf.int64, -1),
+        "clip/event/start": tf.io.FixedLenFeature([], tf.int64, -1),
+        "clip/event/end": tf.io.FixedLenFeature([], tf.int64, -1),
+    }
+    sequence_features = {
+        "image/encoded": tf.io.FixedLenSequenceFeature([], tf.string)
+    }
+    for key in _BBOX_KEYS:
+        sequence_features[key] = tf.io.RaggedFeature(tf.float32)
+    context, sequences = tf.io.parse_single_sequence_example(
+        serialized, context_features, sequence_features
+    )
+    frames_encoded = sequences["image/encoded"]
+    shape = [tf.shape(frames_encoded)[0], synthetic.MAX_OBJECTS]
+    # Clips without ground truth have no box lists; padding gives zeros.
+    sides = [sequences[key].to_tensor(0.0, shape=shape) for key in _BBOX_KEYS]
+    ymin = sequences[_BBOX_KEYS[0]]
+    valid = tf.ones_like(ymin, tf.bool).to_tensor(False, shape=shape)
+    return {
+        "frames_encoded": frames_encoded,
+        "id": context["clip/id"],
+        "label": tf.cast(context["clip/label/index"], tf.int32),
+        "label_text": context["clip/label/text"],
+        "num_original_frames": tf.cast(
+            context["clip/frames/original"], tf.int32
+        ),
+        "event_start": tf.cast(context["clip/event/start"], tf.int32),
+        "event_end": tf.cast(context["clip/event/end"], tf.int32),
+        "boxes": tf.stack(sides, axis=-1),
+        "box_valid": valid,
+    }
+
+
+def decode_frames(frames_encoded: tf.Tensor) -> tf.Tensor:
+    """Decodes (T,) JPEG strings into (T, H, W, 3) uint8 RGB frames."""
+    return tf.map_fn(
+        lambda image: tf.io.decode_jpeg(image, channels=3),
+        frames_encoded,
+        fn_output_signature=tf.TensorSpec([None, None, 3], tf.uint8),
+    )
+
+
+def shard_path(output_dir: str, split: str, index: int, num_shards: int):
+    """Returns the path of shard `index` of `num_shards` of a split."""
+    return f"{output_dir}/{split}-{index:05d}-of-{num_shards:05d}.tfrecord"
+
+
+def shard_pattern(data_dir: str, split: str) -> str:
+    """Returns the glob pattern matching every shard of a split."""
+    return f"{data_dir}/{split}-*-of-*.tfrecord"
+
+
+def _bytes(values):
+    return tf.train.Feature(bytes_list=tf.train.BytesList(value=values))
+
+
+def _ints(values):
+    return tf.train.Feature(int64_list=tf.train.Int64List(value=values))

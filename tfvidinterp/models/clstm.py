@@ -1,0 +1,107 @@
+"""Convolutional LSTM video classifier (C-LSTM).
+
+Shi et al., "Convolutional LSTM Network: A Machine Learning Approach for
+Precipitation Nowcasting", NeurIPS 2015, https://arxiv.org/abs/1506.04214;
+configured as in Mänttäri et al., "Interpreting Video Features: A Comparison
+of 3D Convolutional Networks and Convolutional LSTM Networks", ACCV 2020,
+https://arxiv.org/abs/2002.00367.
+"""
+
+import keras
+
+from tfvidinterp import errors
+
+HEADS = ("sequence", "last")
+
+
+def build(
+    num_classes: int,
+    num_frames: int | None = 16,
+    image_size: int | tuple[int, int] = 224,
+    filters: int = 32,
+    kernel_size: int | tuple[int, int] = 5,
+    num_layers: int = 3,
+    strides: int = 2,
+    padding: str = "same",
+    dropout: float = 0.0,
+    head: str = "sequence",
+    recurrent_activation: str = "sigmoid",
+    name: str = "clstm",
+) -> keras.Model:
+    """Builds a stack of `ConvLSTM2D` layers with a dense classifier.
+
+    Each layer `clstm_<i>` (i = 1 .. num_layers) is a `ConvLSTM2D` returning
+    the whole sequence, whose input convolution has stride `strides` (the
+    recurrent one has stride 1), followed by dropout, 2x2 max pooling per time
+    step and batch normalisation. The last `clstm_<i>` is the default Grad-CAM
+    layer.
+
+    Args:
+        num_classes: Number of output logits.
+        num_frames: Static clip length T; None is allowed only with
+            `head="last"`.
+        image_size: Frame size, an int (square) or (height, width).
+        filters: Channels of every ConvLSTM layer (32 in the paper).
+        kernel_size: ConvLSTM kernel size, int or (kh, kw).
+        num_layers: Number of ConvLSTM layers (3 for SSv2, 2 for KTH).
+        strides: Spatial stride of each layer's input convolution.
+        padding: "same" or "valid" for the input convolution (the reference
+            TF code used "valid").
+        dropout: Dropout rate after each ConvLSTM layer.
+        head: "sequence" flattens all time steps into the classifier (SSv2
+            in the paper); "last" classifies the last time step only.
+        recurrent_activation: Gate activation. Keras 3's default is
+            "sigmoid"; its "hard_sigmoid" is clip(x / 6 + 0.5, 0, 1), which
+            differs from the reference's Keras 2 default
+            clip(0.2 x + 0.5, 0, 1), so it is always set explicitly here.
+        name: Model name.
+
+    Returns:
+        A `keras.Model` with one input named "frames", float32 RGB videos
+        `(batch, T, height, width, 3)` in [0, 255] (rescaled to [-1, 1]
+        inside), and float32 logits `(batch, num_classes)` from the layer
+        named "Logits".
+
+    Raises:
+        errors.InputError: For an unknown head, a "sequence" head without
+            `num_frames`, or frames too small for `num_layers`.
+    """
+    if head not in HEADS:
+        raise errors.InputError(
+            f"Unknown C-LSTM head {head!r}; known: {list(HEADS)}"
+        )
+    if head == "sequence" and num_frames is None:
+        raise errors.InputError(
+            "C-LSTM head 'sequence' needs a static num_frames"
+        )
+    height, width = (
+        (image_size, image_size) if isinstance(image_size, int) else image_size
+    )
+    inputs = keras.Input((num_frames, height, width, 3), name="frames")
+    x = keras.layers.Rescaling(1.0 / 127.5, offset=-1.0, name="rescale")(
+        inputs
+    )
+    for i in range(1, num_layers + 1):
+        x = keras.layers.ConvLSTM2D(
+            filters,
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            recurrent_activation=recurrent_activation,
+            return_sequences=True,
+            name=f"clstm_{i}",
+        )(x)
+        if min(x.shape[2:4]) < 2:
+            raise errors.InputError(
+                f"Frames of {height}x{width} are too small for {num_layers} "
+                "C-LSTM layers"
+            )
+        x = keras.layers.Dropout(dropout, name=f"clstm_{i}_dropout")(x)
+        x = keras.layers.MaxPooling3D((1, 2, 2), name=f"clstm_{i}_pool")(x)
+        x = keras.layers.BatchNormalization(name=f"clstm_{i}_bn")(x)
+    if head == "last":
+        x = x[:, -1]
+    x = keras.layers.Flatten(name="Logits_flatten")(x)
+    # float32 so that mixed precision still yields float32 logits.
+    logits = keras.layers.Dense(num_classes, dtype="float32", name="Logits")(x)
+    return keras.Model(inputs, logits, name=name)

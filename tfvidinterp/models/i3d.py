@@ -1,0 +1,147 @@
+"""Inflated 3D ConvNet (I3D), Inception-v1 inflated to 3-D.
+
+Carreira & Zisserman, "Quo Vadis, Action Recognition? A New Model and the
+Kinetics Dataset", CVPR 2017, https://arxiv.org/abs/1705.07750.
+Endpoint names follow the reference implementation (deepmind/kinetics-i3d).
+By default the temporal strides follow Mänttäri et al., ACCV 2020: stride 1 in
+time at `Conv3d_1a_7x7` and `MaxPool3d_4a_3x3`, so `Mixed_5c` keeps T/2 steps.
+"""
+
+import keras
+
+ENDPOINTS = (
+    "Conv3d_1a_7x7",
+    "MaxPool3d_2a_3x3",
+    "Conv3d_2b_1x1",
+    "Conv3d_2c_3x3",
+    "MaxPool3d_3a_3x3",
+    "Mixed_3b",
+    "Mixed_3c",
+    "MaxPool3d_4a_3x3",
+    "Mixed_4b",
+    "Mixed_4c",
+    "Mixed_4d",
+    "Mixed_4e",
+    "Mixed_4f",
+    "MaxPool3d_5a_2x2",
+    "Mixed_5b",
+    "Mixed_5c",
+    "Logits",
+)
+
+# Inception branch widths: [1x1, 3x3 reduce, 3x3, 3x3 reduce, 3x3, pool proj].
+_MIXED = {
+    "Mixed_3b": (64, 96, 128, 16, 32, 32),
+    "Mixed_3c": (128, 128, 192, 32, 96, 64),
+    "Mixed_4b": (192, 96, 208, 16, 48, 64),
+    "Mixed_4c": (160, 112, 224, 24, 64, 64),
+    "Mixed_4d": (128, 128, 256, 24, 64, 64),
+    "Mixed_4e": (112, 144, 288, 32, 64, 64),
+    "Mixed_4f": (256, 160, 320, 32, 128, 128),
+    "Mixed_5b": (256, 160, 320, 32, 128, 128),
+    "Mixed_5c": (384, 192, 384, 48, 128, 128),
+}
+
+
+def build(
+    num_classes: int,
+    num_frames: int | None = None,
+    image_size: int | tuple[int, int] | None = None,
+    width: float = 1.0,
+    dropout: float = 0.5,
+    original_strides: bool = False,
+    name: str = "i3d",
+) -> keras.Model:
+    """Builds I3D as a flat functional model.
+
+    Args:
+        num_classes: Number of output logits.
+        num_frames: Static clip length T, or None for any length.
+        image_size: Static frame size, an int (square) or (height, width), or
+            None for any size.
+        width: Channel multiplier; 0.125 gives a CPU-test-sized model.
+        dropout: Dropout rate before the logits.
+        original_strides: If True, use the original temporal stride 2 in
+            `Conv3d_1a_7x7` and `MaxPool3d_4a_3x3` (`Mixed_5c` has T/8
+            steps instead of T/2).
+        name: Model name.
+
+    Returns:
+        A `keras.Model` with one input named "frames", float32 RGB videos
+        `(batch, frames, height, width, 3)` in [0, 255] (rescaled to [-1, 1]
+        inside), and float32 logits `(batch, num_classes)`. Every name in
+        `ENDPOINTS` is a layer; `Mixed_5c` outputs
+        `(batch, T/2, H/32, W/32, 1024 * width)` (sizes rounded up).
+    """
+    height, width_px = _pair(image_size)
+    stride_t = 2 if original_strides else 1
+
+    def channels(filters):
+        return max(1, round(filters * width))
+
+    inputs = keras.Input((num_frames, height, width_px, 3), name="frames")
+    x = keras.layers.Rescaling(1.0 / 127.5, offset=-1.0, name="rescale")(
+        inputs
+    )
+    x = _unit3d(x, channels(64), 7, (stride_t, 2, 2), "Conv3d_1a_7x7")
+    x = _max_pool(x, (1, 3, 3), (1, 2, 2), "MaxPool3d_2a_3x3")
+    x = _unit3d(x, channels(64), 1, 1, "Conv3d_2b_1x1")
+    x = _unit3d(x, channels(192), 3, 1, "Conv3d_2c_3x3")
+    x = _max_pool(x, (1, 3, 3), (1, 2, 2), "MaxPool3d_3a_3x3")
+    for block in ("Mixed_3b", "Mixed_3c"):
+        x = _mixed(x, [channels(c) for c in _MIXED[block]], block)
+    x = _max_pool(x, 3, (stride_t, 2, 2), "MaxPool3d_4a_3x3")
+    for block in ("Mixed_4b", "Mixed_4c", "Mixed_4d", "Mixed_4e", "Mixed_4f"):
+        x = _mixed(x, [channels(c) for c in _MIXED[block]], block)
+    x = _max_pool(x, 2, 2, "MaxPool3d_5a_2x2")
+    for block in ("Mixed_5b", "Mixed_5c"):
+        x = _mixed(x, [channels(c) for c in _MIXED[block]], block)
+    # Averaging over all remaining steps and positions (not a fixed 2x7x7
+    # window) lets any clip length and frame size reach the classifier.
+    x = keras.layers.GlobalAveragePooling3D(name="Logits_pool")(x)
+    x = keras.layers.Dropout(dropout, name="Logits_dropout")(x)
+    # float32 so that mixed precision still yields float32 logits.
+    logits = keras.layers.Dense(num_classes, dtype="float32", name="Logits")(x)
+    return keras.Model(inputs, logits, name=name)
+
+
+def _pair(size):
+    if size is None or isinstance(size, int):
+        return size, size
+    return tuple(size)
+
+
+def _unit3d(x, filters, kernel_size, strides, name):
+    x = keras.layers.Conv3D(
+        filters,
+        kernel_size,
+        strides,
+        padding="same",
+        use_bias=False,
+        name=f"{name}_conv",
+    )(x)
+    x = keras.layers.BatchNormalization(
+        epsilon=1e-3, momentum=0.99, name=f"{name}_bn"
+    )(x)
+    # The endpoint name goes on the block's last layer.
+    return keras.layers.ReLU(name=name)(x)
+
+
+def _max_pool(x, pool_size, strides, name):
+    return keras.layers.MaxPooling3D(
+        pool_size, strides, padding="same", name=name
+    )(x)
+
+
+def _mixed(x, filters, name):
+    b0, b1a, b1b, b2a, b2b, b3b = filters
+    branch_0 = _unit3d(x, b0, 1, 1, f"{name}_Branch_0_Conv3d_0a_1x1")
+    branch_1 = _unit3d(x, b1a, 1, 1, f"{name}_Branch_1_Conv3d_0a_1x1")
+    branch_1 = _unit3d(branch_1, b1b, 3, 1, f"{name}_Branch_1_Conv3d_0b_3x3")
+    branch_2 = _unit3d(x, b2a, 1, 1, f"{name}_Branch_2_Conv3d_0a_1x1")
+    branch_2 = _unit3d(branch_2, b2b, 3, 1, f"{name}_Branch_2_Conv3d_0b_3x3")
+    branch_3 = _max_pool(x, 3, 1, f"{name}_Branch_3_MaxPool3d_0a_3x3")
+    branch_3 = _unit3d(branch_3, b3b, 1, 1, f"{name}_Branch_3_Conv3d_0b_1x1")
+    return keras.layers.Concatenate(name=name)(
+        [branch_0, branch_1, branch_2, branch_3]
+    )

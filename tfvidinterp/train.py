@@ -1,0 +1,314 @@
+"""Trains a video classifier with one custom loop for every strategy.
+
+Keras 3's `model.fit` fails under `MultiWorkerMirroredStrategy` (the
+reduction of per-replica scalar logs; keras-team/keras#20585) and
+`BackupAndRestore` is not chief-aware, so training runs a `strategy.run` step
+in a `tf.function` and checkpoints with `tf.train.CheckpointManager`: the
+chief writes the real checkpoints, the other workers their own copies.
+"""
+
+import math
+import os
+
+import keras
+import tensorflow as tf
+from absl import logging
+
+from tfvidinterp import distribute
+from tfvidinterp import errors
+from tfvidinterp import models
+from tfvidinterp import summaries
+from tfvidinterp import workdir as wd
+from tfvidinterp.data import pipeline
+from tfvidinterp.data import prepare
+
+
+def build_model(config, num_classes):
+    """Builds the config's model for `num_classes` classes."""
+    return models.build(
+        config.model_name,
+        num_classes=num_classes,
+        num_frames=config.input.num_frames,
+        image_size=config.input.image_size,
+        **config.model,
+    )
+
+
+def _optimizer(train_config, total_steps):
+    lr = train_config.lr
+    if train_config.schedule == "cosine":
+        lr = keras.optimizers.schedules.CosineDecay(
+            0.0 if train_config.warmup_steps else lr,
+            decay_steps=max(total_steps - train_config.warmup_steps, 1),
+            warmup_target=lr if train_config.warmup_steps else None,
+            warmup_steps=train_config.warmup_steps,
+        )
+    elif train_config.schedule != "constant":
+        raise errors.InputError(
+            f"Unknown schedule {train_config.schedule!r}; "
+            "known: ['constant', 'cosine']"
+        )
+    # Keras 3 applies `weight_decay` decoupled from the gradient (AdamW-style)
+    # for every optimizer.
+    decay = train_config.weight_decay or None
+    if train_config.optimizer == "adam":
+        optimizer = keras.optimizers.Adam(lr, weight_decay=decay)
+    elif train_config.optimizer == "sgd":
+        optimizer = keras.optimizers.SGD(
+            lr, momentum=train_config.momentum, weight_decay=decay
+        )
+    else:
+        raise errors.InputError(
+            f"Unknown optimizer {train_config.optimizer!r}; "
+            "known: ['adam', 'sgd']"
+        )
+    if keras.mixed_precision.global_policy().name == "mixed_float16":
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer
+
+
+def _checkpoint_dir(workdir, strategy):
+    if distribute.is_chief(strategy):
+        return wd.path(workdir, wd.CHECKPOINTS)
+    # Every worker must take part in saving (it is a collective operation),
+    # but only the chief's copy is the run's checkpoint.
+    _, task_id = distribute.task()
+    return wd.path(workdir, f"{wd.CHECKPOINTS}_worker{task_id}")
+
+
+def steps_per_epoch(config, info):
+    """Steps in one pass over the training split at the global batch size."""
+    if config.train.steps_per_epoch:
+        return config.train.steps_per_epoch
+    clips = info["splits"]["train"]["num_clips"]
+    return max(clips // config.input.batch_size, 1)
+
+
+def run(config, workdir: str) -> dict:
+    """Trains `config`'s model into `workdir`, resuming if it holds a run.
+
+    Args:
+        config: An experiment `ml_collections.ConfigDict` (see `configs/`).
+        workdir: Output directory; layout in `tfvidinterp.workdir`.
+
+    Returns:
+        A summary dict: `start_step`, `final_step`, `train_loss`,
+        `train_accuracy`, `eval_accuracy`.
+
+    Raises:
+        errors.InputError: for a missing dataset or a config that does not
+            match it.
+    """
+    if config.train.mixed_precision:
+        keras.mixed_precision.set_global_policy(config.train.mixed_precision)
+    strategy = distribute.get_strategy(config.strategy)
+    chief = distribute.is_chief(strategy)
+    keras.utils.set_random_seed(config.seed)
+    info = prepare.read_info(config.input.data_dir)
+    num_classes = len(info["classes"])
+    epoch_steps = steps_per_epoch(config, info)
+    total_steps = config.train.epochs * epoch_steps
+    global_batch = config.input.batch_size
+    if chief:
+        wd.write_json(wd.path(workdir, wd.CONFIG), config.to_dict())
+
+    with strategy.scope():
+        model = build_model(config, num_classes)
+        optimizer = _optimizer(config.train, total_steps)
+        optimizer.build(model.trainable_variables)
+        checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer)
+    manager = tf.train.CheckpointManager(
+        checkpoint,
+        _checkpoint_dir(workdir, strategy),
+        max_to_keep=config.train.max_checkpoints,
+    )
+    checkpoint.restore(manager.latest_checkpoint).expect_partial()
+    start_step = int(optimizer.iterations.numpy())
+    if start_step:
+        logging.info("Resumed from step %d of %d.", start_step, total_steps)
+        print(f"Resumed from step {start_step} of {total_steps}.")
+
+    def dataset_fn(input_context):
+        return pipeline.make_dataset(
+            config.input.data_dir,
+            "train",
+            num_frames=config.input.num_frames,
+            image_size=config.input.image_size,
+            batch_size=global_batch,
+            training=True,
+            sampling=config.input.sampling,
+            shuffle_buffer=config.input.shuffle_buffer,
+            # A resumed run reshuffles instead of replaying the first epoch.
+            seed=config.seed + start_step,
+            input_context=input_context,
+            augment=config.input.augment,
+            flip=config.input.flip,
+        )
+
+    iterator = iter(strategy.distribute_datasets_from_function(dataset_fn))
+
+    @tf.function(jit_compile=config.train.jit_compile)
+    def gradients(frames, labels):
+        with tf.GradientTape() as tape:
+            logits = model(frames, training=True)
+            per_clip = keras.losses.sparse_categorical_crossentropy(
+                labels, logits, from_logits=True
+            )
+            loss = tf.nn.compute_average_loss(
+                per_clip, global_batch_size=global_batch
+            )
+            scaled = optimizer.scale_loss(loss)
+        grads = tape.gradient(scaled, model.trainable_variables)
+        correct = tf.reduce_sum(
+            tf.cast(tf.argmax(logits, -1, output_type=tf.int32) == labels,
+                    tf.float32)
+        )
+        return grads, loss, correct
+
+    def replica_step(batch):
+        grads, loss, correct = gradients(batch["frames"], batch["label"])
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        return loss, correct
+
+    @tf.function
+    def train_step(iterator):
+        batch = next(iterator)
+        loss, correct = strategy.run(replica_step, args=(batch,))
+        total = lambda x: strategy.reduce("SUM", x, axis=None)  # noqa: E731
+        return total(loss), total(correct) / global_batch
+
+    evaluator = Evaluator(model, config, workdir) if chief else None
+    writer = tf.summary.create_noop_writer()
+    if chief:
+        writer = tf.summary.create_file_writer(
+            wd.path(workdir, wd.TENSORBOARD, "train"))
+        if not start_step:
+            _write_run_summaries(writer, config)
+    progress = keras.utils.Progbar(
+        total_steps, stateful_metrics=["loss", "accuracy"], verbose=chief
+    )
+    progress.update(start_step)
+    result = {"start_step": start_step, "eval_accuracy": None}
+    step = start_step
+    while step < total_steps:
+        loss, accuracy = train_step(iterator)
+        step = int(optimizer.iterations.numpy())
+        if not math.isfinite(float(loss)):
+            raise FloatingPointError(f"Loss is {float(loss)} at step {step}.")
+        progress.update(step, [("loss", float(loss)),
+                               ("accuracy", float(accuracy))])
+        result.update(train_loss=float(loss), train_accuracy=float(accuracy))
+        with writer.as_default(step=step):
+            if step % config.train.log_every_steps == 0 or step == 1:
+                tf.summary.scalar("loss", loss)
+                tf.summary.scalar("accuracy", accuracy)
+                tf.summary.scalar("learning_rate", _current_lr(optimizer))
+        if step % config.train.checkpoint_every_steps == 0:
+            manager.save(checkpoint_number=step)
+        if evaluator and (step % config.train.eval_every_steps == 0
+                          or step == total_steps):
+            result["eval_accuracy"] = evaluator(step)
+    if manager.latest_checkpoint is None or (
+        int(manager.latest_checkpoint.rsplit("-", 1)[1]) != step
+    ):
+        manager.save(checkpoint_number=step)
+    if chief:
+        _save_model(model, wd.path(workdir, wd.MODEL))
+    writer.flush()
+    result["final_step"] = step
+    return result
+
+
+def _write_run_summaries(writer, config):
+    """The resolved config, its hyper-parameters and a few input clips."""
+    batch = next(iter(pipeline.make_dataset(
+        config.input.data_dir,
+        "train",
+        num_frames=config.input.num_frames,
+        image_size=config.input.image_size,
+        batch_size=3,
+        training=False,
+    )))
+    with writer.as_default(step=0):
+        summaries.write_config(config.to_dict())
+        summaries.write_clips("input_clips", batch["frames"].numpy(), 0)
+
+
+def _current_lr(optimizer):
+    lr = optimizer.learning_rate
+    return lr(optimizer.iterations) if callable(lr) else lr
+
+
+def _save_model(model, filename):
+    tmp = os.path.join(os.path.dirname(filename), ".tmp-" +
+                       os.path.basename(filename))
+    model.save(tmp)
+    os.replace(tmp, filename)
+
+
+class Evaluator:
+    """Periodic evaluation on the config's `eval.split`, on the chief alone.
+
+    It runs outside `strategy.run`, on the chief's copy of the weights, so
+    uneven last batches never make workers wait on each other.
+    """
+
+    def __init__(self, model, config, workdir):
+        self._config = config
+        self._predict = tf.function(lambda x: model(x, training=False))
+        self._writer = tf.summary.create_file_writer(
+            wd.path(workdir, wd.TENSORBOARD, "eval"))
+
+    def __call__(self, step):
+        config = self._config
+        dataset = pipeline.make_dataset(
+            config.input.data_dir,
+            config.eval.split,
+            num_frames=config.input.num_frames,
+            image_size=config.input.image_size,
+            batch_size=config.eval.batch_size,
+            training=False,
+        )
+        correct = count = 0
+        loss_sum = 0.0
+        for batch in dataset:
+            logits = self._predict(batch["frames"])
+            labels = batch["label"]
+            loss_sum += float(tf.reduce_sum(
+                keras.losses.sparse_categorical_crossentropy(
+                    labels, logits, from_logits=True)))
+            correct += int(tf.reduce_sum(tf.cast(
+                tf.argmax(logits, -1, output_type=tf.int32) == labels,
+                tf.int32)))
+            count += int(tf.shape(labels)[0])
+        if not count:
+            raise errors.InputError(
+                f"Split {config.eval.split!r} of {config.input.data_dir} "
+                "has no clips."
+            )
+        with self._writer.as_default(step=step):
+            tf.summary.scalar("loss", loss_sum / count)
+            tf.summary.scalar("accuracy", correct / count)
+        self._writer.flush()
+        logging.info("Step %d: %s accuracy %.4f", step, config.eval.split,
+                     correct / count)
+        return correct / count
+
+
+def load_model(config, workdir: str):
+    """Rebuilds `config`'s model and restores the latest checkpoint of `workdir`.
+
+    Raises:
+        errors.InputError: when the workdir holds no checkpoint.
+    """
+    info = prepare.read_info(config.input.data_dir)
+    model = build_model(config, len(info["classes"]))
+    directory = wd.path(workdir, wd.CHECKPOINTS)
+    latest = tf.train.latest_checkpoint(directory)
+    if latest is None:
+        raise errors.InputError(
+            f"No checkpoint in {directory}; train the model first."
+        )
+    tf.train.Checkpoint(model=model).restore(latest).expect_partial()
+    logging.info("Restored %s.", latest)
+    return model, info
