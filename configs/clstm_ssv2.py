@@ -18,7 +18,7 @@ from configs import common
 def get_config(arg=None):
     """The experiment config; `arg="smoke"` gives a 2-step CPU run."""
     smoke = arg == "smoke"
-    return common.training_config(
+    config = common.training_config(
         data_dir="data/ssv2",
         num_frames=16,
         image_size=224,
@@ -30,4 +30,9 @@ def get_config(arg=None):
         train=dict(epochs=105, optimizer="sgd", lr=1e-3, momentum=0.2,
                    checkpoint_every_steps=1000, eval_every_steps=10000),
         smoke=smoke,
+        smoke_size=64,  # Three stride-2 layers with 2x2 pooling need 64 px.
     )
+    # SSv2's labelled validation set is the test set (test labels are not
+    # public); `prepare_data` writes it as the `test` split.
+    config.eval.split = "test"
+    return config

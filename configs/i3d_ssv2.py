@@ -19,7 +19,7 @@ from configs import common
 def get_config(arg=None):
     """The experiment config; `arg="smoke"` gives a 2-step CPU run."""
     smoke = arg == "smoke"
-    return common.training_config(
+    config = common.training_config(
         data_dir="data/ssv2",
         num_frames=16,
         image_size=224,
@@ -31,3 +31,7 @@ def get_config(arg=None):
                    eval_every_steps=5000),
         smoke=smoke,
     )
+    # SSv2's labelled validation set is the test set (test labels are not
+    # public); `prepare_data` writes it as the `test` split.
+    config.eval.split = "test"
+    return config

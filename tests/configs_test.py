@@ -11,7 +11,8 @@ from tfvidinterp import models
 
 CONFIGS = sorted(
     os.path.relpath(p, testing.REPO)
-    for p in glob.glob(os.path.join(testing.REPO, "configs", "*_*.py"))
+    for p in glob.glob(os.path.join(testing.REPO, "configs", "*.py"))
+    if not os.path.basename(p).startswith(("_", "common"))
 )
 
 

@@ -9,9 +9,13 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def tiny_videos(batch=2, frames=8, size=32, seed=0):
-    """Random float32 videos `(batch, frames, size, size, 3)` in [0, 255]."""
+    """Random float32 videos `(batch, frames, *size, 3)` in [0, 255].
+
+    `size` is a square side or a (height, width) pair.
+    """
     rng = np.random.default_rng(seed)
-    shape = (batch, frames, size, size, 3)
+    height, width = (size, size) if np.isscalar(size) else size
+    shape = (batch, frames, height, width, 3)
     return rng.uniform(0.0, 255.0, shape).astype(np.float32)
 
 
@@ -42,3 +46,19 @@ def load_config(path, arg=None):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.get_config(arg)
+
+
+def synthetic_data(directory, num_clips=(48, 16, 0), num_frames=8, size=32):
+    """Writes a tiny synthetic TFRecord dataset into `directory`; returns it."""
+    from tfvidinterp.data import prepare
+
+    prepare.run(
+        "synthetic",
+        directory,
+        num_shards=2,
+        num_workers=0,
+        source_options=dict(
+            num_clips=num_clips, num_frames=num_frames, image_size=size
+        ),
+    )
+    return directory

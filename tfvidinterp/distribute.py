@@ -45,7 +45,7 @@ def task():
     """Returns `(task_type, task_id)` from `TF_CONFIG`, `("chief", 0)` alone."""
     cluster = json.loads(os.environ.get("TF_CONFIG", "{}"))
     spec = cluster.get("task", {})
-    return spec.get("type", "chief"), int(spec.get("id", 0))
+    return spec.get("type", "chief"), int(spec.get("index", 0))
 
 
 def is_chief(strategy: tf.distribute.Strategy) -> bool:

@@ -86,8 +86,9 @@ def add_video_endpoints(
     """Adds endpoints `name` (float32 frames) and `name_uint8` to `archive`.
 
     This is the extension point for more signatures (e.g. one that also
-    returns Grad-CAM maps): both endpoints cast the frames to float32,
-    resample them to `num_frames` if given, and call `fn`.
+    returns Grad-CAM maps): both endpoints take frames
+    `(batch, frames, height, width, 3)`, cast them to float32, resample them
+    to `num_frames` if given, and call `fn`.
 
     Args:
         archive: The `keras.export.ExportArchive` being built.
@@ -97,17 +98,23 @@ def add_video_endpoints(
         model: The model whose input fixes height and width (None = any).
         num_frames: Clip length T to resample to, or None to keep the input's.
     """
-    height, width = model.input.shape[2:4]
+    shape = (None, None, *model.input.shape[2:4], 3)
 
     def serve(frames):
-        frames = tf.cast(frames, tf.float32)
         if num_frames is not None:
             frames = resample_frames(frames, num_frames)
         return fn(frames)
 
-    for suffix, dtype in (("", tf.float32), (UINT8_SUFFIX, tf.uint8)):
-        spec = tf.TensorSpec((None, None, height, width, 3), dtype, "frames")
-        archive.add_endpoint(name + suffix, serve, input_signature=[spec])
+    serve_float = archive.add_endpoint(
+        name, serve, input_signature=[tf.TensorSpec(shape, tf.float32, "frames")]
+    )
+    # Calling the float endpoint traces the model once, not twice: tracing
+    # dominates the export time of a deep model.
+    archive.add_endpoint(
+        name + UINT8_SUFFIX,
+        lambda frames: serve_float(tf.cast(frames, tf.float32)),
+        input_signature=[tf.TensorSpec(shape, tf.uint8, "frames")],
+    )
 
 
 def resample_frames(frames: tf.Tensor, num_frames: int) -> tf.Tensor:

@@ -93,7 +93,8 @@ def run(config, workdir: str) -> dict:
 
     Returns:
         A summary dict: `start_step`, `final_step`, `train_loss`,
-        `train_accuracy`, `eval_accuracy`.
+        `train_accuracy`, `eval_accuracy`, and the trained `model` (under a
+        distribution strategy, its variables hold one value per replica).
 
     Raises:
         errors.InputError: for a missing dataset or a config that does not
@@ -215,7 +216,7 @@ def run(config, workdir: str) -> dict:
     if chief:
         _save_model(model, wd.path(workdir, wd.MODEL))
     writer.flush()
-    result["final_step"] = step
+    result.update(final_step=step, model=model)
     return result
 
 

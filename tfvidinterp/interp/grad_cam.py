@@ -132,22 +132,8 @@ class GradCAM:
             errors.InputError: Videos of the wrong shape or a class id out of
                 range.
         """
-        videos = tf.convert_to_tensor(videos, tf.float32)
-        check_videos(self.model, videos)
-        batch = videos.shape[0]
-        if class_ids is None:
-            class_ids = -np.ones([batch], np.int32)  # -1: the prediction.
-        else:
-            class_ids = np.asarray(class_ids, np.int32).reshape([-1])
-            num_classes = self.model.output.shape[-1]
-            if class_ids.shape[0] != batch or np.any(
-                (class_ids < 0) | (class_ids >= num_classes)
-            ):
-                raise errors.InputError(
-                    f"class_ids {class_ids.tolist()} do not give one class in "
-                    f"[0, {num_classes}) per clip for {batch} clips"
-                )
-        return self._explain(videos, tf.constant(class_ids))
+        videos, class_ids = check_inputs(self.model, videos, class_ids)
+        return self._explain(videos, class_ids)
 
     @staticmethod
     def channel_weights(grads, features=None, weighting="time"):
@@ -277,12 +263,23 @@ def _video_layers(model, count=5):
     return names[-count:]
 
 
-def check_videos(model: keras.Model, videos: tf.Tensor):
-    """Checks that `videos` fit the model's input shape.
+def check_inputs(model: keras.Model, videos, class_ids=None):
+    """Checks videos and class ids against the model before any tracing.
+
+    Args:
+        model: The video classifier.
+        videos: `(batch, frames, height, width, 3)` float.
+        class_ids: `(batch,)` ints in `[0, num_classes)`, or None.
+
+    Returns:
+        `(videos, class_ids)`: float32 videos and int32 `(batch,)` class ids,
+        -1 for every clip when `class_ids` is None (explain the prediction).
 
     Raises:
-        errors.InputError: A rank or a static dimension that does not match.
+        errors.InputError: A rank or static dimension that does not fit the
+            model's input, or class ids of the wrong length or range.
     """
+    videos = tf.convert_to_tensor(videos, tf.float32)
     expected = tuple(model.input.shape[1:])
     got = tuple(videos.shape[1:])
     if len(got) != len(expected) or any(
@@ -292,3 +289,16 @@ def check_videos(model: keras.Model, videos: tf.Tensor):
             f"videos of shape {tuple(videos.shape)} do not fit the model "
             f"input (batch,) + {expected}"
         )
+    batch = videos.shape[0]
+    if class_ids is None:
+        return videos, tf.fill([batch], -1)
+    class_ids = np.asarray(class_ids, np.int32).reshape([-1])
+    num_classes = model.output.shape[-1]
+    if class_ids.shape[0] != batch or np.any(
+        (class_ids < 0) | (class_ids >= num_classes)
+    ):
+        raise errors.InputError(
+            f"class_ids {class_ids.tolist()} do not give one class in "
+            f"[0, {num_classes}) per clip for {batch} clips"
+        )
+    return videos, tf.constant(class_ids)

@@ -1,0 +1,229 @@
+"""Tests for tfvidinterp.data.prepare: real videos in, TFRecords read back."""
+
+import glob
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from tests import sources_test
+from tfvidinterp import errors
+from tfvidinterp.data import prepare, sources, synthetic, tfrecord, video_io
+
+GOOD = {  # id: (label, frames, stored height, stored width) at short side 16.
+    "a/good.webm": (0, 6, 16, 21),
+    "a/gray.mkv": (0, 5, 16, 21),
+    "b/good.mp4": (1, 7, 16, 21),
+    "b/odd.avi": (1, 4, 16, 19),
+}
+BAD = {  # id: what rejected.txt says about it.
+    "a/noise.webm": "not a readable video",
+    "b/cut.webm": "corrupt or truncated",
+    "b/empty.avi": "the video has no frames",
+}
+
+
+def write_mix(root):
+    """Class folders `a`, `b` with the good and the bad videos above."""
+    write = sources_test.write_video
+    write(os.path.join(root, "a", "good.webm"), 6)
+    write(os.path.join(root, "b", "good.mp4"), 7)
+    write(os.path.join(root, "b", "odd.avi"), 4, height=37, width=45)
+    video_io.encode(
+        os.path.join(root, "a", "gray.mkv"), np.full((5, 24, 32), 99, np.uint8)
+    )
+    video_io.encode(
+        os.path.join(root, "b", "empty.avi"), np.zeros((0, 16, 16, 3), np.uint8)
+    )
+    with open(os.path.join(root, "a", "noise.webm"), "wb") as f:
+        f.write(np.random.default_rng(0).bytes(3000))
+    rng = np.random.default_rng(1)
+    noise = rng.integers(0, 255, (12, 32, 32, 3), np.uint8)
+    video_io.encode(os.path.join(root, "full.webm"), noise)
+    with open(os.path.join(root, "full.webm"), "rb") as f:
+        data = f.read()
+    os.remove(os.path.join(root, "full.webm"))
+    with open(os.path.join(root, "b", "cut.webm"), "wb") as f:
+        f.write(data[: len(data) // 2])
+
+
+def read_split(data_dir, split):
+    """Returns {id: parsed example as numpy} of every clip in a split."""
+    files = sorted(glob.glob(tfrecord.shard_pattern(data_dir, split)))
+    clips = {}
+    for serialized in tf.data.TFRecordDataset(files):
+        example = tfrecord.parse_example(serialized)
+        clip = {key: value.numpy() for key, value in example.items()}
+        frames = tfrecord.decode_frames(example["frames_encoded"])
+        clip["frames"] = frames.numpy()
+        clips[clip["id"].decode()] = clip
+    return clips
+
+
+class PrepareTest(tf.test.TestCase):
+    def setUp(self):
+        super().setUp()
+        self.root = os.path.join(self.get_temp_dir(), "videos")
+        self.out = os.path.join(self.get_temp_dir(), "dataset")
+
+    def run_folder(self, out=None, num_workers=0, num_shards=2, short_side=16):
+        return prepare.run(
+            "folder",
+            out or self.out,
+            root=self.root,
+            num_shards=num_shards,
+            short_side=short_side,
+            num_workers=num_workers,
+            source_options=dict(test_fraction=0.0),
+        )
+
+    def test_bad_videos_are_rejected_and_the_rest_written(self):
+        write_mix(self.root)
+        info = self.run_folder()
+        self.assertEqual(
+            info["splits"],
+            {"train": dict(num_clips=4, num_shards=2, num_rejected=3)},
+        )
+        self.assertEqual(info["classes"], ["a", "b"])
+        self.assertEqual(info["run"]["shards_written"], 2)
+        del info["run"]
+        self.assertEqual(prepare.read_info(self.out), info)
+        clips = read_split(self.out, "train")
+        self.assertCountEqual(clips, GOOD)
+        for clip_id, (label, count, height, width) in GOOD.items():
+            clip = clips[clip_id]
+            self.assertEqual(clip["label"], label)
+            self.assertEqual(clip["label_text"].decode(), "ab"[label])
+            self.assertEqual(clip["num_original_frames"], count)
+            self.assertEqual(clip["frames"].shape, (count, height, width, 3))
+            self.assertEqual(clip["event_start"], -1)
+        self.assertAllClose(clips["a/gray.mkv"]["frames"].mean(), 99, atol=2)
+        with open(os.path.join(self.out, prepare.REJECTED_FILE)) as f:
+            lines = sorted(line.rstrip("\n").split("\t") for line in f)
+        self.assertLen(lines, 3)
+        for (split, path, reason), (clip_id, expected) in zip(
+            lines, sorted(BAD.items())
+        ):
+            self.assertEqual(split, "train")
+            self.assertEqual(path, os.path.join(self.root, clip_id))
+            self.assertIn(expected, reason)
+
+    def test_cap_and_kth_sub_sequences(self):
+        sources_test.write_kth(
+            self.root,
+            sequences=["person01_boxing_d1\tframes\t1-4, 5-9, 10-12, 13-20"],
+        )
+        info = prepare.run(
+            "kth", self.out, root=self.root, max_frames=3, num_workers=0
+        )
+        self.assertEqual(info["splits"]["train"]["num_rejected"], 1)
+        clips = read_split(self.out, "train")
+        self.assertCountEqual(
+            clips,
+            [
+                "person01_boxing_d1_1",
+                "person01_boxing_d1_2",
+                "person01_boxing_d1_3",
+                "person04_walking_d2",
+                "person11_running_d3",
+                "person13_handclapping_d4",
+            ],
+        )
+        clip = clips["person01_boxing_d1_2"]  # Frames 5-9; level 10 (k - 1).
+        self.assertEqual(clip["num_original_frames"], 5)
+        # Segment middles of 5 frames in 3: frames 5, 7, 9.
+        levels = clip["frames"].mean(axis=(1, 2, 3))
+        self.assertAllClose(levels, [40, 60, 80], atol=4)
+        whole = clips["person04_walking_d2"]
+        self.assertEqual(whole["num_original_frames"], 12)
+        self.assertLen(whole["frames"], 3)
+        with open(os.path.join(self.out, prepare.REJECTED_FILE)) as f:
+            self.assertIn("13-20 starts after the last of 12", f.read())
+
+    def test_synthetic_writes_ground_truth(self):
+        options = dict(num_clips=(3, 0, 2), num_frames=8, image_size=32)
+        info = prepare.run(
+            "synthetic", self.out, num_workers=0, source_options=options
+        )
+        self.assertEqual(info["classes"], list(synthetic.CLASSES))
+        self.assertEqual(set(info["splits"]), {"train", "test"})
+        clips = read_split(self.out, "test")
+        self.assertLen(clips, 2)
+        items = sources.get("synthetic").items(None, "test", **options)
+        for item in items:
+            seed = item.metadata["seed"]
+            expected = synthetic.generate_clip(seed, item.label, 8, 32)
+            clip = clips[item.id]
+            self.assertEqual(clip["label"], item.label)
+            self.assertEqual(
+                (clip["event_start"], clip["event_end"]), expected.window
+            )
+            self.assertAllEqual(clip["box_valid"], expected.box_valid)
+            # JPEG at quality 95 keeps textures well above 30 dB.
+            psnr = tf.image.psnr(clip["frames"], expected.frames, 255)
+            self.assertGreater(tf.reduce_min(psnr), 30)
+
+    def assertSameClips(self, data_dir, other_dir):
+        clips = read_split(data_dir, "train")
+        others = read_split(other_dir, "train")
+        self.assertCountEqual(clips, others)
+        for clip_id, clip in clips.items():
+            for key, value in clip.items():
+                self.assertAllEqual(value, others[clip_id][key])
+
+    def test_resume_redoes_only_missing_shards_with_workers(self):
+        write_mix(self.root)
+        serial = os.path.join(self.get_temp_dir(), "serial")
+        self.run_folder(out=serial)
+        self.run_folder(num_workers=2)
+        self.assertSameClips(self.out, serial)
+        shards = sorted(glob.glob(tfrecord.shard_pattern(self.out, "train")))
+        summaries = {}
+        for name in (prepare.INFO_FILE, prepare.REJECTED_FILE):
+            with open(os.path.join(self.out, name)) as f:
+                summaries[name] = f.read()
+        kept = os.stat(shards[0])
+        os.remove(shards[1])  # An interrupted run: one shard half done,
+        with open(f"{shards[1]}.tmp", "wb") as f:
+            f.write(b"partial")
+        for name in summaries:  # and no summary.
+            os.remove(os.path.join(self.out, name))
+        info = self.run_folder()
+        self.assertEqual(info["run"]["shards_written"], 1)
+        self.assertEqual(info["run"]["shards_reused"], 1)
+        now = os.stat(shards[0])
+        self.assertEqual(now.st_ino, kept.st_ino)
+        self.assertEqual(now.st_mtime_ns, kept.st_mtime_ns)
+        self.assertFalse(os.path.exists(f"{shards[1]}.tmp"))
+        self.assertSameClips(self.out, serial)
+        for name, text in summaries.items():
+            with open(os.path.join(self.out, name)) as f:
+                self.assertEqual(f.read(), text)
+
+    def test_refuses_to_mix_runs(self):
+        write_mix(self.root)
+        self.run_folder()
+        with self.assertRaisesRegex(
+            errors.InputError, r"other options \(short_side=16, not 24\)"
+        ):
+            self.run_folder(short_side=24)
+        os.remove(os.path.join(self.out, prepare.STATE_DIR, "options.json"))
+        with self.assertRaisesRegex(errors.InputError, "not part of this run"):
+            self.run_folder(num_shards=3)
+
+    def test_bad_arguments(self):
+        with self.assertRaisesRegex(errors.InputError, "Unknown split 'dev'"):
+            prepare.run("synthetic", self.out, splits=["dev"])
+        with self.assertRaisesRegex(errors.InputError, "at their size"):
+            prepare.run("synthetic", self.out, short_side=32)
+        with self.assertRaisesRegex(errors.InputError, "num_shards must be"):
+            prepare.run("synthetic", self.out, num_shards=0)
+        with self.assertRaisesRegex(errors.InputError, "No such dataset"):
+            prepare.read_info(self.out)
+        os.makedirs(self.out)
+        with self.assertRaisesRegex(errors.InputError, "No dataset_info.json"):
+            prepare.read_info(self.out)
+
+
+if __name__ == "__main__":
+    tf.test.main()

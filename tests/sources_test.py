@@ -1,0 +1,333 @@
+"""Tests for tfvidinterp.data.sources on tiny real dataset layouts."""
+
+import collections
+import json
+import os
+
+import numpy as np
+import tensorflow as tf
+from absl.testing import parameterized
+
+from tfvidinterp import errors
+from tfvidinterp.data import sources, video_io
+
+SSV2_LABELS = {
+    "Pushing something from left to right": "0",
+    "Pushing something from right to left": "1",
+    "Holding something": "2",
+}
+# id: (template, frames)
+SSV2_TRAIN = {
+    "101": ("Pushing [something] from left to right", 5),
+    "102": ("Holding [something]", 7),
+    "103": ("Pushing [something] from right to left", 4),
+}
+SSV2_VALIDATION = {"201": ("Holding [something]", 6)}
+
+
+def write_video(path, num_frames, height=24, width=32, value=None):
+    """Encodes a small real video; each frame's level tells its index."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    levels = 10 * np.arange(num_frames) + (value or 0)
+    frames = np.broadcast_to(
+        levels.astype(np.uint8)[:, None, None, None],
+        (num_frames, height, width, 3),
+    )
+    video_io.encode(path, np.ascontiguousarray(frames))
+
+
+def write_json(path, value):
+    with open(path, "w") as f:
+        json.dump(value, f)
+
+
+def write_ssv2(root, validation=True):
+    """Writes the official SSv2 layout: webm videos and the three JSONs."""
+    splits = [("train", SSV2_TRAIN)]
+    if validation:
+        splits.append(("validation", SSV2_VALIDATION))
+    for name, entries in splits:
+        listing = []
+        for video_id, (template, num_frames) in entries.items():
+            write_video(os.path.join(root, f"{video_id}.webm"), num_frames)
+            listing.append(
+                dict(id=video_id, label="x", template=template, placeholders=[])
+            )
+        write_json(
+            os.path.join(root, f"something-something-v2-{name}.json"), listing
+        )
+    write_json(
+        os.path.join(root, "something-something-v2-labels.json"), SSV2_LABELS
+    )
+
+
+def kth_name(person, action, scenario):
+    return f"person{person:02d}_{action}_d{scenario}"
+
+
+# (person, action, scenario); one in a sub-folder, as KTH's per-class zips
+# unpack.
+KTH_VIDEOS = [
+    (1, "boxing", 1),
+    (4, "walking", 2),
+    (11, "running", 3),
+    (13, "handclapping", 4),
+    (17, "jogging", 1),
+    (22, "handwaving", 4),
+]
+
+
+def write_kth(root, num_frames=12, sequences=None):
+    """Writes KTH-named AVI videos and, optionally, 00sequences.txt lines."""
+    for person, action, scenario in KTH_VIDEOS:
+        folder = os.path.join(root, "boxing") if action == "boxing" else root
+        name = kth_name(person, action, scenario)
+        path = os.path.join(folder, f"{name}_uncomp.avi")
+        write_video(path, num_frames, height=16, width=20)
+    if sequences is not None:
+        with open(os.path.join(root, "00sequences.txt"), "w") as f:
+            f.write("KTH sequences\n\nsequence\tframes\n")
+            f.writelines(f"{line}\n" for line in sequences)
+
+
+class SyntheticSourceTest(tf.test.TestCase):
+    def test_splits_counts_and_balanced_labels(self):
+        source = sources.get("synthetic")
+        options = dict(num_clips=(10, 0, 4), num_frames=8, image_size=32)
+        described = source.describe(None, **options)
+        self.assertEqual(described.splits, ("train", "test"))
+        self.assertEqual(described.classes[0], "left_to_right")
+        train = list(source.items(None, "train", **options))
+        counts = collections.Counter(item.label for item in train)
+        self.assertEqual([counts[c] for c in range(8)], [2, 2] + [1] * 6)
+        self.assertEqual(train[3].label_text, described.classes[3])
+        self.assertEqual(train[0].metadata["num_frames"], 8)
+        self.assertIsNone(train[0].path)
+
+    def test_seeds_are_deterministic_and_distinct_across_splits(self):
+        source = sources.get("synthetic")
+
+        def seeds(split, seed=0):
+            items = source.items(None, split, num_clips="5,5,5", seed=seed)
+            return [item.metadata["seed"] for item in items]
+
+        all_seeds = seeds("train") + seeds("validation") + seeds("test")
+        self.assertLen(set(all_seeds), 15)
+        self.assertEqual(seeds("train"), seeds("train"))
+        self.assertNotEqual(seeds("train"), seeds("train", seed=1))
+
+    def test_bad_options(self):
+        source = sources.get("synthetic")
+        with self.assertRaisesRegex(errors.InputError, "three integers"):
+            source.describe(None, num_clips="10,5")
+        with self.assertRaisesRegex(errors.InputError, "takes no root"):
+            source.describe("/data")
+        with self.assertRaisesRegex(
+            errors.InputError,
+            r"Unknown source 'nope'; known: \['folder', 'kth', 'ssv2', 'synth",
+        ):
+            sources.get("nope")
+
+
+class SSv2SourceTest(tf.test.TestCase):
+    def test_labels_splits_and_frame_counts(self):
+        root = self.get_temp_dir()
+        write_ssv2(root)
+        source = sources.get("ssv2")
+        described = source.describe(root)
+        self.assertEqual(described.classes, tuple(SSV2_LABELS))
+        self.assertEqual(described.splits, ("train", "test"))
+        train = list(source.items(root, "train"))
+        self.assertEqual([item.id for item in train], ["101", "102", "103"])
+        self.assertEqual([item.label for item in train], [0, 2, 1])
+        self.assertEqual(train[1].label_text, "Holding something")
+        self.assertEqual(train[0].path, os.path.join(root, "101.webm"))
+        counts = [len(video_io.decode(item.path)) for item in train]
+        self.assertEqual(counts, [5, 7, 4])
+        test = list(source.items(root, "test"))
+        self.assertEqual([(item.id, item.label) for item in test], [("201", 2)])
+
+    def test_split_only_with_its_json_and_plain_names_in_labels_folder(self):
+        root = self.get_temp_dir()
+        os.makedirs(os.path.join(root, "labels"))
+        write_json(os.path.join(root, "labels", "labels.json"), SSV2_LABELS)
+        write_json(os.path.join(root, "labels", "train.json"), [])
+        self.assertEqual(sources.get("ssv2").describe(root).splits, ("train",))
+
+    def test_missing_root_labels_or_template(self):
+        source = sources.get("ssv2")
+        with self.assertRaisesRegex(errors.InputError, "needs a root"):
+            source.describe(None)
+        with self.assertRaisesRegex(errors.InputError, "No such directory"):
+            source.describe("/no/such/dir")
+        root = self.get_temp_dir()
+        with self.assertRaisesRegex(errors.InputError, "labels.json under"):
+            source.describe(root)
+        write_json(os.path.join(root, "labels.json"), SSV2_LABELS)
+        entry = dict(id="9", template="Dropping [something]")
+        write_json(os.path.join(root, "train.json"), [entry])
+        with self.assertRaisesRegex(errors.InputError, "9 has a template"):
+            list(source.items(root, "train"))
+
+
+class KTHSourceTest(tf.test.TestCase, parameterized.TestCase):
+    @parameterized.named_parameters(
+        ("paper", "paper", {"train": [1, 4, 11, 13], "test": [17, 22]}),
+        (
+            "official",
+            "official",
+            {"train": [11, 13, 17], "validation": [1, 4], "test": [22]},
+        ),
+    )
+    def test_persons_in_splits(self, subject_split, expected):
+        root = self.get_temp_dir()
+        write_kth(root)
+        source = sources.get("kth")
+        described = source.describe(root, subject_split=subject_split)
+        self.assertEqual(described.splits, tuple(expected))
+        for split, persons in expected.items():
+            items = list(source.items(root, split, subject_split=subject_split))
+            self.assertEqual([int(item.id[6:8]) for item in items], persons)
+        first = next(source.items(root, "train", subject_split=subject_split))
+        self.assertEqual(first.label_text, sources.KTH_CLASSES[first.label])
+
+    def test_labels_from_names(self):
+        root = self.get_temp_dir()
+        write_kth(root)
+        items = list(sources.get("kth").items(root, "train"))
+        self.assertEqual(
+            [(item.id, item.label) for item in items],
+            [
+                ("person01_boxing_d1", 0),
+                ("person04_walking_d2", 5),
+                ("person11_running_d3", 4),
+                ("person13_handclapping_d4", 1),
+            ],
+        )
+        self.assertEqual(
+            items[0].path,
+            os.path.join(root, "boxing", "person01_boxing_d1_uncomp.avi"),
+        )
+
+    def test_only_the_known_absent_video_may_be_missing(self):
+        root = self.get_temp_dir()
+        names = [
+            kth_name(person, action, scenario)
+            for person in range(1, 26)
+            for action in sources.KTH_CLASSES
+            for scenario in range(1, 5)
+        ]
+        names.remove("person13_handclapping_d3")
+        for name in names:
+            open(os.path.join(root, f"{name}_uncomp.avi"), "w").close()
+        source = sources.get("kth")
+        with self.assertNoLogs(level="WARNING"):
+            train = list(source.items(root, "train"))
+        self.assertLen(train, 16 * 24 - 1)
+        self.assertLen(list(source.items(root, "test")), 9 * 24)
+        os.remove(os.path.join(root, f"{names[0]}_uncomp.avi"))
+        with self.assertLogs(level="WARNING") as logs:
+            list(source.items(root, "test"))
+        self.assertIn("1 videos missing", logs.output[0])
+
+    def test_sub_sequences(self):
+        root = self.get_temp_dir()
+        write_kth(
+            root,
+            sequences=[
+                "person01_boxing_d1\t\tframes\t1-4, 5-9,10-12",
+                "person02_boxing_d1\t\tframes\t1-40",
+            ],
+        )
+        items = list(sources.get("kth").items(root, "train"))
+        self.assertEqual(
+            [(item.id, item.metadata.get("frames")) for item in items[:4]],
+            [
+                ("person01_boxing_d1_1", (1, 4)),
+                ("person01_boxing_d1_2", (5, 9)),
+                ("person01_boxing_d1_3", (10, 12)),
+                ("person04_walking_d2", None),
+            ],
+        )
+
+    def test_bad_split_or_no_videos(self):
+        source = sources.get("kth")
+        root = self.get_temp_dir()
+        with self.assertRaisesRegex(errors.InputError, "Unknown KTH split"):
+            source.describe(root, subject_split="schuldt")
+        with self.assertRaisesRegex(errors.InputError, "No KTH videos"):
+            list(source.items(root, "train"))
+
+
+class FolderSourceTest(tf.test.TestCase):
+    def make_folders(self, root, layout):
+        for path in layout:
+            path = os.path.join(root, path)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            open(path, "w").close()
+
+    def test_class_folders_and_hash_split(self):
+        root = self.get_temp_dir()
+        videos = [f"cats/{i}.mp4" for i in range(20)]
+        videos += ["dogs/a.avi", "dogs/.hidden"]
+        self.make_folders(root, videos)
+        source = sources.get("folder")
+        described = source.describe(root, test_fraction=0.0)
+        self.assertEqual(described.classes, ("cats", "dogs"))
+        self.assertEqual(described.splits, ("train",))
+        items = list(source.items(root, "train", test_fraction=0.0))
+        self.assertLen(items, 21)
+        self.assertEqual((items[-1].id, items[-1].label), ("dogs/a.avi", 1))
+
+        def ids(split):
+            items = source.items(root, split, test_fraction=0.5)
+            return {item.id for item in items}
+
+        train, test = ids("train"), ids("test")
+        self.assertEqual(train | test, {item.id for item in items})
+        self.assertEmpty(train & test)
+        self.assertBetween(len(test), 4, 17)  # 21 coin flips.
+        self.assertEqual(ids("test"), test)
+
+    def test_split_folders(self):
+        root = self.get_temp_dir()
+        self.make_folders(root, ["train/cats/a.mp4", "test/dogs/b.mp4"])
+        source = sources.get("folder")
+        described = source.describe(root)
+        self.assertEqual(described.classes, ("cats", "dogs"))
+        self.assertEqual(described.splits, ("train", "test"))
+        (test,) = source.items(root, "test")
+        self.assertEqual((test.id, test.label), ("test/dogs/b.mp4", 1))
+
+    def test_csv(self):
+        root = self.get_temp_dir()
+        absolute = os.path.join(root, "elsewhere", "c.webm")
+        with open(os.path.join(root, "list.csv"), "w") as f:
+            f.write("path,label,split\nclips/a.mp4,run,train\n")
+            f.write(f"{absolute},jump,test\n")
+        csv_path = os.path.join(root, "list.csv")
+        source = sources.get("folder")
+        self.assertEqual(
+            source.describe(csv_path),
+            sources.Description(("jump", "run"), ("train", "test")),
+        )
+        (train,) = source.items(csv_path, "train")
+        self.assertEqual(train.path, os.path.join(root, "clips", "a.mp4"))
+        self.assertEqual((train.label, train.label_text), (1, "run"))
+        (test,) = source.items(csv_path, "test")
+        self.assertEqual(test.path, absolute)
+
+    def test_bad_csv(self):
+        path = os.path.join(self.get_temp_dir(), "bad.csv")
+        with open(path, "w") as f:
+            f.write("file,class\na.mp4,x\n")
+        with self.assertRaisesRegex(errors.InputError, "columns path,label"):
+            sources.get("folder").describe(path)
+        with open(path, "w") as f:
+            f.write("path,label,split\na.mp4,x,dev\n")
+        with self.assertRaisesRegex(errors.InputError, "unknown split 'dev'"):
+            sources.get("folder").describe(path)
+
+
+if __name__ == "__main__":
+    tf.test.main()

@@ -1,0 +1,376 @@
+"""Decodes a source's videos once into a dataset directory of TFRecords.
+
+Layout of `output_dir`: `<split>-<i>-of-<n>.tfrecord` shards of
+`tf.train.SequenceExample`s (`tfrecord.encode_example`), `dataset_info.json`
+(source, classes, per-split counts, options), `rejected.txt` (one
+`<split>\\t<path or id>\\t<reason>` line per video that could not be decoded)
+and `.prepare/`, the per-shard records that let a re-run resume.
+"""
+
+import collections
+import dataclasses
+import glob
+import hashlib
+import json
+import multiprocessing
+import os
+import time
+from concurrent import futures
+
+import keras
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from tfvidinterp import errors
+from tfvidinterp.data import sources, synthetic, tfrecord, video_io
+
+INFO_FILE = "dataset_info.json"
+REJECTED_FILE = "rejected.txt"
+STATE_DIR = ".prepare"
+
+
+def run(
+    source: str,
+    output_dir: str,
+    *,
+    root: str | None = None,
+    splits=None,
+    num_shards: int = 8,
+    short_side: int | None = None,
+    max_frames: int | None = None,
+    num_workers: int = 2,
+    source_options: dict | None = None,
+) -> dict:
+    """Writes (or completes) the dataset directory of a source.
+
+    Each split's items are shuffled with a fixed seed and dealt round-robin
+    to `min(num_shards, items)` shards, so every shard mixes the classes and
+    the assignment is the same on every run. A shard is written to a temp
+    file and renamed when complete; a re-run skips the complete shards and
+    redoes the rest. A video that cannot be decoded is logged, listed in
+    `rejected.txt` and counted; the run goes on.
+
+    Args:
+        source: A name in `sources.SOURCES`.
+        output_dir: The dataset directory; created if missing.
+        root: The source's files (a directory, or a CSV for `folder`).
+        splits: Splits to write; default all the source has.
+        num_shards: Shards per split (fewer if the split has fewer clips).
+        short_side: Resize frames so the shorter side has this many
+            pixels, keeping the aspect ratio; None keeps the size.
+            Synthetic clips are generated at their size instead.
+        max_frames: Keep at most this many frames per clip, spread uniformly
+            (`video_io.spread_indices`); None keeps all.
+        num_workers: Decoding processes; 0 decodes in this process. The
+            pool pays one TF import (seconds) at start, so use 0 for a few
+            dozen clips. As with any `multiprocessing` use, a script that
+            calls `run` with workers needs an `if __name__ == "__main__"`
+            guard.
+        source_options: Keyword options of the source (see `sources`).
+
+    Returns:
+        The contents of `dataset_info.json`, plus `run`: `shards_written`,
+        `shards_reused` and `seconds`.
+
+    Raises:
+        errors.InputError: Unknown source or split, bad option, missing
+            root, or an `output_dir` prepared with other options.
+    """
+    start = time.time()
+    source_options = dict(source_options or {})
+    described = sources.get(source).describe(root, **source_options)
+    splits = _check_args(
+        source,
+        described,
+        splits,
+        num_shards,
+        short_side,
+        max_frames,
+        num_workers,
+    )
+    options = _json_round_trip(
+        dict(
+            source=source,
+            root=None if root is None else os.path.abspath(root),
+            num_shards=num_shards,
+            short_side=short_side,
+            max_frames=max_frames,
+            source_options=source_options,
+        )
+    )
+    shards = {
+        split: _plan(
+            output_dir, source, root, split, num_shards, source_options
+        )
+        for split in described.splits
+    }
+    _check_stale(output_dir, splits, shards)
+    _claim(output_dir, options)
+    pending = [
+        shard
+        for split in splits
+        for shard in shards[split]
+        if _read_record(shard) is None
+    ]
+    _write_shards(pending, short_side, max_frames, num_workers)
+    info = _write_summary(output_dir, source, described, shards, options)
+    info["run"] = dict(
+        shards_written=len(pending),
+        shards_reused=sum(len(shards[s]) for s in splits) - len(pending),
+        seconds=round(time.time() - start, 1),
+    )
+    return info
+
+
+def read_info(data_dir: str) -> dict:
+    """Returns the `dataset_info.json` of a dataset directory.
+
+    Raises:
+        errors.InputError: The directory or its info file is missing.
+    """
+    if not os.path.isdir(data_dir):
+        raise errors.InputError(f"No such dataset directory: {data_dir}")
+    path = os.path.join(data_dir, INFO_FILE)
+    if not os.path.isfile(path):
+        raise errors.InputError(
+            f"No {INFO_FILE} in {data_dir}; run prepare_data first"
+        )
+    with open(path) as f:
+        return json.load(f)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Shard:
+    split: str
+    path: str
+    items: list
+
+    @property
+    def record_path(self):
+        """Where the shard's record goes: clip count, rejections, digest."""
+        name = os.path.basename(self.path).replace(".tfrecord", ".json")
+        return os.path.join(os.path.dirname(self.path), STATE_DIR, name)
+
+    @property
+    def digest(self):
+        text = json.dumps([dataclasses.asdict(item) for item in self.items])
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _check_args(
+    source, described, splits, num_shards, short_side, max_frames, num_workers
+):
+    splits = list(described.splits if splits is None else splits)
+    for split in splits:
+        if split not in described.splits:
+            raise errors.InputError(
+                f"Unknown split {split!r} for source {source}; known: "
+                f"{list(described.splits)}"
+            )
+    for name, value in [
+        ("num_shards", num_shards),
+        ("short_side", short_side),
+        ("max_frames", max_frames),
+    ]:
+        if value is not None and value < 1:
+            raise errors.InputError(f"{name} must be >= 1, got {value}")
+    if num_workers < 0:
+        raise errors.InputError(f"num_workers must be >= 0, got {num_workers}")
+    if source == "synthetic" and (short_side or max_frames):
+        raise errors.InputError(
+            "Synthetic clips are generated at their size: set the source's "
+            "num_frames and image_size, not short_side or max_frames"
+        )
+    return splits
+
+
+def _json_round_trip(value):
+    return json.loads(json.dumps(value))
+
+
+def _claim(output_dir, options):
+    """Refuses to mix runs with different options in one directory."""
+    state = os.path.join(output_dir, STATE_DIR)
+    os.makedirs(state, exist_ok=True)
+    path = os.path.join(state, "options.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            previous = json.load(f)
+        changed = "; ".join(
+            f"{key}={previous.get(key)!r}, not {value!r}"
+            for key, value in options.items()
+            if previous.get(key) != value
+        )
+        if changed:
+            raise errors.InputError(
+                f"{output_dir} was prepared with other options ({changed}); "
+                "use a new output directory"
+            )
+    _write_atomic(path, json.dumps(options, indent=2))
+
+
+def _plan(output_dir, source, root, split, num_shards, source_options):
+    """Returns the shards of a split."""
+    items = list(sources.get(source).items(root, split, **source_options))
+    count = max(1, min(num_shards, len(items)))
+    # Sources list videos grouped by class or person; shuffling before
+    # dealing gives every shard a mix, whatever shards a reader takes.
+    order = np.random.default_rng(0).permutation(len(items))
+    return [
+        _Shard(
+            split,
+            tfrecord.shard_path(output_dir, split, index, count),
+            [items[i] for i in order[index::count]],
+        )
+        for index in range(count)
+    ]
+
+
+def _read_record(shard):
+    """Returns the record of a complete shard, else None."""
+    if not (os.path.exists(shard.path) and os.path.exists(shard.record_path)):
+        return None
+    with open(shard.record_path) as f:
+        record = json.load(f)
+    return record if record.get("digest") == shard.digest else None
+
+
+def _check_stale(output_dir, splits, shards):
+    for split in splits:
+        expected = {shard.path for shard in shards[split]}
+        found = glob.glob(tfrecord.shard_pattern(output_dir, split))
+        stale = sorted(set(found) - expected)
+        if stale:
+            raise errors.InputError(
+                f"{stale[0]} is not part of this run (another num_shards or "
+                "source?); use a new output directory"
+            )
+
+
+def _write_shards(pending, short_side, max_frames, num_workers):
+    if not pending:
+        return
+    jobs = [
+        (item, short_side, max_frames)
+        for shard in pending
+        for item in shard.items
+    ]
+    progress = keras.utils.Progbar(len(jobs), unit_name="video")
+    results = _map_in_order(_encode, jobs, num_workers)
+    for shard in pending:
+        num_clips, rejected = 0, []
+        temp = f"{shard.path}.tmp"
+        with tf.io.TFRecordWriter(temp) as writer:
+            for item in shard.items:
+                serialized, reason = next(results)
+                if reason is None:
+                    writer.write(serialized)
+                    num_clips += 1
+                else:
+                    what = item.path or item.id
+                    logging.warning("Rejected %s: %s", what, reason)
+                    rejected.append([what, reason])
+                progress.add(1)
+        record = dict(
+            num_clips=num_clips, rejected=rejected, digest=shard.digest
+        )
+        # The record goes first: the shard's rename is what marks it done.
+        _write_atomic(shard.record_path, json.dumps(record))
+        os.replace(temp, shard.path)
+
+
+def _map_in_order(function, jobs, num_workers):
+    """Yields `function(job)` for each job, in order, computed in parallel.
+
+    Workers decode, resize and JPEG-encode (`encode_example`), so the parent
+    only writes bytes. They fork from a server process that imported this
+    module, and so TF, once: not from this process, which may have run TF
+    ops (a fork of it can deadlock), and without an import per worker
+    (spawn), which takes seconds each.
+    """
+    if num_workers == 0:
+        yield from map(function, jobs)
+        return
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    with futures.ProcessPoolExecutor(num_workers, mp_context=context) as pool:
+        # A bounded window keeps memory flat when one video is slow.
+        window = collections.deque()
+        for job in jobs:
+            window.append(pool.submit(function, job))
+            if len(window) >= 4 * num_workers:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
+
+
+def _encode(job):
+    """Returns (serialized example, None) or (None, reason)."""
+    item, short_side, max_frames = job
+    if item.path is None:
+        clip = synthetic.generate_clip(
+            item.metadata["seed"],
+            item.label,
+            item.metadata["num_frames"],
+            item.metadata["image_size"],
+        )
+        frames, ground_truth = clip.frames, clip
+    else:
+        try:
+            frames = video_io.decode(item.path, short_side=short_side)
+        except video_io.DecodeError as error:
+            return None, error.reason
+        ground_truth = None
+        if "frames" in item.metadata:
+            first, last = item.metadata["frames"]
+            if first > len(frames):
+                return None, (
+                    f"sub-sequence {first}-{last} starts after the last of "
+                    f"{len(frames)} frames"
+                )
+            frames = frames[first - 1 : last]
+    serialized = tfrecord.encode_example(
+        frames[video_io.spread_indices(len(frames), max_frames)],
+        item.label,
+        item.label_text,
+        item.id,
+        len(frames),
+        ground_truth=ground_truth,
+    )
+    return serialized, None
+
+
+def _write_summary(output_dir, source, described, shards, options):
+    """Writes dataset_info.json and rejected.txt over every complete split."""
+    info = dict(
+        source=source,
+        classes=list(described.classes),
+        splits={},
+        options=options,
+    )
+    lines = []
+    for split in described.splits:
+        records = [_read_record(shard) for shard in shards[split]]
+        if None in records:
+            continue
+        rejected = [entry for record in records for entry in record["rejected"]]
+        info["splits"][split] = dict(
+            num_clips=sum(record["num_clips"] for record in records),
+            num_shards=len(records),
+            num_rejected=len(rejected),
+        )
+        lines += [f"{split}\t{what}\t{reason}\n" for what, reason in rejected]
+    _write_atomic(os.path.join(output_dir, REJECTED_FILE), "".join(lines))
+    _write_atomic(
+        os.path.join(output_dir, INFO_FILE), json.dumps(info, indent=2) + "\n"
+    )
+    logging.info("Prepared %s in %s: %s", source, output_dir, info["splits"])
+    return info
+
+
+def _write_atomic(path, text):
+    temp = f"{path}.tmp"
+    with open(temp, "w") as f:
+        f.write(text)
+    os.replace(temp, path)

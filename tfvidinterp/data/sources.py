@@ -1,0 +1,426 @@
+"""Where videos come from: each source lists its classes, splits and videos.
+
+A source is a pair of functions, `describe(root, **options) -> Description`
+and `items(root, split, **options) -> Iterator[VideoItem]`, looked up by name
+in `SOURCES`. Listing is cheap (file names and label files); decoding is left
+to `prepare`.
+"""
+
+import csv
+import dataclasses
+import hashlib
+import json
+import os
+import re
+from collections import abc
+
+import numpy as np
+from absl import logging
+
+from tfvidinterp import errors
+from tfvidinterp.data import synthetic
+
+SPLITS = ("train", "validation", "test")
+
+
+@dataclasses.dataclass(frozen=True)
+class VideoItem:
+    """One clip to prepare.
+
+    Attributes:
+        id: Unique id within the source (`clip/id`).
+        label: Class index into the source's classes.
+        label_text: Class name.
+        path: The video file, or None for a clip generated from `metadata`
+            (synthetic).
+        metadata: Source-specific facts: `frames` (first, last), 1-based
+            inclusive, for a KTH sub-sequence; `seed`, `num_frames`,
+            `image_size` for a synthetic clip; `caption` (the filled-in
+            template) for SSv2.
+    """
+
+    id: str
+    label: int
+    label_text: str
+    path: str | None
+    metadata: dict = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class Description:
+    """What a source holds: class names (index = label) and split names."""
+
+    classes: tuple
+    splits: tuple
+
+
+@dataclasses.dataclass(frozen=True)
+class Source:
+    """A source's two functions; see the module docstring."""
+
+    describe: abc.Callable[..., Description]
+    items: abc.Callable[..., abc.Iterator[VideoItem]]
+
+
+# === synthetic ===
+
+
+def _synthetic_counts(num_clips):
+    values = num_clips.split(",") if isinstance(num_clips, str) else num_clips
+    try:
+        counts = tuple(int(count) for count in values)
+    except (TypeError, ValueError):
+        counts = ()
+    if len(counts) != 3 or min(counts) < 0:
+        raise errors.InputError(
+            "Synthetic clip counts must be three integers >= 0 (train, "
+            f"validation, test), got {num_clips!r}"
+        )
+    return dict(zip(SPLITS, counts))
+
+
+def _synthetic_describe(
+    root=None, num_clips=(800, 200, 200), num_frames=16, image_size=64, seed=0
+):
+    if root is not None:
+        raise errors.InputError("The synthetic source takes no root")
+    counts = _synthetic_counts(num_clips)
+    splits = tuple(split for split in SPLITS if counts[split])
+    return Description(tuple(synthetic.CLASSES), splits)
+
+
+def _synthetic_items(
+    root, split, num_clips=(800, 200, 200), num_frames=16, image_size=64, seed=0
+):
+    """Yields balanced labels; clip seeds hash (seed, split, index)."""
+    del root  # Checked by describe.
+    classes = synthetic.CLASSES
+    for index in range(_synthetic_counts(num_clips)[split]):
+        # Distinct 64-bit seeds keep the splits from sharing clips.
+        entropy = [seed, SPLITS.index(split), index]
+        clip_seed = np.random.SeedSequence(entropy).generate_state(1, np.uint64)
+        label = index % len(classes)
+        yield VideoItem(
+            id=f"synthetic-{split}-{index:06d}",
+            label=label,
+            label_text=classes[label],
+            path=None,
+            metadata=dict(
+                seed=int(clip_seed[0]),
+                num_frames=num_frames,
+                image_size=image_size,
+            ),
+        )
+
+
+# === ssv2 ===
+
+_SSV2_SPLIT_FILES = {"train": "train", "test": "validation"}
+
+
+def _ssv2_file(root, name):
+    """Finds an official label file, as shipped in either download."""
+    _check_root(root, "ssv2")
+    for folder in (root, os.path.join(root, "labels")):
+        for prefix in ("something-something-v2-", ""):
+            path = os.path.join(folder, f"{prefix}{name}.json")
+            if os.path.isfile(path):
+                return path
+    return None
+
+
+def _read_json(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError) as error:
+        raise errors.InputError(f"Cannot read {path}: {error}") from error
+
+
+def _ssv2_labels(root):
+    path = _ssv2_file(root, "labels")
+    if path is None:
+        raise errors.InputError(
+            f"No something-something-v2-labels.json under {root}"
+        )
+    index_of = {
+        template: int(index) for template, index in _read_json(path).items()
+    }
+    classes = [None] * len(index_of)
+    for template, index in index_of.items():
+        if 0 <= index < len(classes):
+            classes[index] = template
+    if None in classes:
+        raise errors.InputError(f"{path}: class indices are not 0..N-1")
+    return classes, index_of
+
+
+def _ssv2_describe(root=None):
+    classes, _ = _ssv2_labels(root)
+    # The validation JSON is the test split: the test labels are not public.
+    splits = tuple(
+        split
+        for split, name in _SSV2_SPLIT_FILES.items()
+        if _ssv2_file(root, name) is not None
+    )
+    return Description(tuple(classes), splits)
+
+
+def _ssv2_items(root, split):
+    classes, index_of = _ssv2_labels(root)
+    path = _ssv2_file(root, _SSV2_SPLIT_FILES[split])
+    for entry in _read_json(path):
+        template = entry["template"].replace("[", "").replace("]", "")
+        if template not in index_of:
+            raise errors.InputError(
+                f"{path}: video {entry['id']} has a template that is not in "
+                f"the labels file: {template!r}"
+            )
+        label = index_of[template]
+        yield VideoItem(
+            id=str(entry["id"]),
+            label=label,
+            label_text=classes[label],
+            path=os.path.join(root, f"{entry['id']}.webm"),
+            metadata=dict(caption=entry.get("label", "")),
+        )
+
+
+# === kth ===
+
+KTH_CLASSES = (
+    "boxing",
+    "handclapping",
+    "handwaving",
+    "jogging",
+    "running",
+    "walking",
+)
+# Persons per split. `paper`: the authors' TF code; `official`: Schuldt et
+# al., ICPR 2004.
+KTH_SPLITS = {
+    "paper": {"train": range(1, 17), "test": range(17, 26)},
+    "official": {
+        "train": range(11, 19),
+        "validation": (19, 20, 21, 23, 24, 25, 1, 4),
+        "test": (22, 2, 3, 5, 6, 7, 8, 9, 10),
+    },
+}
+# The one video absent from the public KTH release.
+_KTH_ABSENT = "person13_handclapping_d3"
+_KTH_NAME = re.compile(
+    rf"(person(\d\d)_({'|'.join(KTH_CLASSES)})_d([1-4]))_uncomp\.avi"
+)
+_KTH_SEQUENCE = re.compile(r"\s*(person\d\d_[a-z]+_d\d)\s+frames\s+(.*)")
+
+
+def _kth_persons(subject_split):
+    if subject_split not in KTH_SPLITS:
+        raise errors.InputError(
+            f"Unknown KTH split {subject_split!r}; known: {sorted(KTH_SPLITS)}"
+        )
+    return KTH_SPLITS[subject_split]
+
+
+def _kth_describe(root=None, subject_split="paper"):
+    _check_root(root, "kth")
+    return Description(KTH_CLASSES, tuple(_kth_persons(subject_split)))
+
+
+def _kth_videos(root):
+    """Returns ({name: match of _KTH_NAME}, path of 00sequences.txt or None)."""
+    videos, sequences = {}, None
+    for folder, _, files in sorted(os.walk(root)):
+        for name in sorted(files):
+            match = _KTH_NAME.fullmatch(name)
+            if match:
+                videos[match.group(1)] = (os.path.join(folder, name), match)
+            elif name == "00sequences.txt" and sequences is None:
+                sequences = os.path.join(folder, name)
+    if not videos:
+        raise errors.InputError(
+            f"No KTH videos (personNN_<action>_dN_uncomp.avi) under {root}"
+        )
+    expected = {
+        f"person{p:02d}_{action}_d{d}"
+        for p in range(1, 26)
+        for action in KTH_CLASSES
+        for d in range(1, 5)
+    }
+    missing = sorted(expected - set(videos) - {_KTH_ABSENT})
+    if missing:
+        logging.warning(
+            "KTH: %d videos missing under %s, e.g. %s",
+            len(missing),
+            root,
+            missing[0],
+        )
+    return videos, sequences
+
+
+def read_kth_sequences(path: str) -> dict:
+    """Reads KTH's `00sequences.txt`.
+
+    Args:
+        path: The file; lines like
+            `person01_boxing_d1<tab>frames<tab>1-95, 96-185, 186-245`.
+
+    Returns:
+        {video name: [(first, last), ...]}, frame numbers 1-based inclusive
+        as in the file. Lines in other formats (the header) are skipped.
+    """
+    ranges = {}
+    with open(path) as f:
+        for line in f:
+            match = _KTH_SEQUENCE.match(line)
+            if match:
+                spans = re.findall(r"(\d+)\s*-\s*(\d+)", match.group(2))
+                ranges[match.group(1)] = [(int(a), int(b)) for a, b in spans]
+    return ranges
+
+
+def _kth_items(root, split, subject_split="paper"):
+    """One item per video, or per sub-sequence listed in 00sequences.txt."""
+    persons = set(_kth_persons(subject_split)[split])
+    videos, sequences = _kth_videos(root)
+    ranges = read_kth_sequences(sequences) if sequences else {}
+    for name, (path, match) in sorted(videos.items()):
+        if int(match.group(2)) not in persons:
+            continue
+        label = KTH_CLASSES.index(match.group(3))
+        if name not in ranges:
+            yield VideoItem(name, label, KTH_CLASSES[label], path)
+        for number, frames in enumerate(ranges.get(name, ()), 1):
+            yield VideoItem(
+                f"{name}_{number}",
+                label,
+                KTH_CLASSES[label],
+                path,
+                metadata=dict(frames=frames),
+            )
+
+
+# === folder ===
+
+
+def _folder_entries(root):
+    """Returns [(id, path, class name, split or None)] of a folder or CSV."""
+    if root is not None and root.lower().endswith(".csv"):
+        return _csv_entries(root)
+    _check_root(root, "folder")
+    top = _subfolders(root)
+    if top and set(top) <= set(SPLITS):
+        layout = [(os.path.join(root, split), split) for split in top]
+    else:
+        layout = [(root, None)]
+    entries = []
+    for folder, split in layout:
+        for name in _subfolders(folder):
+            for video in sorted(os.listdir(os.path.join(folder, name))):
+                path = os.path.join(folder, name, video)
+                if not video.startswith(".") and os.path.isfile(path):
+                    entry_id = os.path.relpath(path, root).replace(os.sep, "/")
+                    entries.append((entry_id, path, name, split))
+    if not entries:
+        raise errors.InputError(
+            f"No videos in class folders (<root>/<class>/<video>) under {root}"
+        )
+    return entries
+
+
+def _subfolders(folder):
+    return sorted(
+        name
+        for name in os.listdir(folder)
+        if not name.startswith(".")
+        and os.path.isdir(os.path.join(folder, name))
+    )
+
+
+def _csv_entries(path):
+    if not os.path.isfile(path):
+        raise errors.InputError(f"No such CSV file: {path}")
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows or not {"path", "label"} <= set(rows[0]):
+        raise errors.InputError(
+            f"{path}: needs a header with columns path,label[,split] and rows"
+        )
+    folder = os.path.dirname(os.path.abspath(path))
+    entries = []
+    for row in rows:
+        split = row.get("split") or None
+        if split is not None and split not in SPLITS:
+            raise errors.InputError(
+                f"{path}: unknown split {split!r}; known: {list(SPLITS)}"
+            )
+        video = os.path.join(folder, row["path"])
+        entries.append((row["path"], video, row["label"], split))
+    return entries
+
+
+def _hash_split(entry_id, validation_fraction, test_fraction):
+    """A split fixed by the id, so adding videos never moves the others."""
+    digest = hashlib.sha256(entry_id.encode()).digest()
+    position = int.from_bytes(digest[:8], "big") / 2**64
+    if position < test_fraction:
+        return "test"
+    if position < test_fraction + validation_fraction:
+        return "validation"
+    return "train"
+
+
+def _folder_split(entry, validation_fraction, test_fraction):
+    if not 0 <= validation_fraction + test_fraction <= 1:
+        raise errors.InputError(
+            "validation_fraction + test_fraction must lie in [0, 1]"
+        )
+    entry_id, _, _, split = entry
+    return split or _hash_split(entry_id, validation_fraction, test_fraction)
+
+
+def _folder_describe(root=None, validation_fraction=0.0, test_fraction=0.2):
+    entries = _folder_entries(root)
+    classes = tuple(sorted({entry[2] for entry in entries}))
+    present = {
+        _folder_split(entry, validation_fraction, test_fraction)
+        for entry in entries
+    }
+    return Description(classes, tuple(s for s in SPLITS if s in present))
+
+
+def _folder_items(root, split, validation_fraction=0.0, test_fraction=0.2):
+    entries = _folder_entries(root)
+    classes = sorted({entry[2] for entry in entries})
+    for entry in entries:
+        if _folder_split(entry, validation_fraction, test_fraction) == split:
+            entry_id, path, name, _ = entry
+            yield VideoItem(entry_id, classes.index(name), name, path)
+
+
+def _check_root(root, source):
+    if root is None:
+        raise errors.InputError(f"The {source} source needs a root")
+    if not os.path.isdir(root):
+        raise errors.InputError(f"No such directory: {root}")
+
+
+SOURCES = {
+    "synthetic": Source(_synthetic_describe, _synthetic_items),
+    "ssv2": Source(_ssv2_describe, _ssv2_items),
+    "kth": Source(_kth_describe, _kth_items),
+    "folder": Source(_folder_describe, _folder_items),
+}
+
+
+def get(name: str) -> Source:
+    """Returns the source called `name`.
+
+    Raises:
+        errors.InputError: Unknown name.
+    """
+    if name not in SOURCES:
+        raise errors.InputError(
+            f"Unknown source {name!r}; known: {sorted(SOURCES)}"
+        )
+    return SOURCES[name]
