@@ -90,6 +90,7 @@ class CLSTMTest(tf.test.TestCase, parameterized.TestCase):
     @parameterized.named_parameters(
         ("head", {"head": "mean"}, "Unknown C-LSTM head 'mean'"),
         ("frames", {"num_frames": None}, "needs a static num_frames"),
+        ("no_size", {"image_size": None}, "needs a static image_size"),
         ("size", {"image_size": 32}, "too small for 3 C-LSTM layers"),
     )
     def test_bad_arguments(self, kwargs, message):

@@ -55,6 +55,10 @@ def _softmax(logits):
     return e / e.sum(axis=-1, keepdims=True)
 
 
+def _fail_to_trace(frames):
+    raise RuntimeError("endpoint fails while tracing")
+
+
 def _frame_means(frames):
     return {"means": tf.reduce_mean(frames, axis=[2, 3, 4])}
 
@@ -80,12 +84,14 @@ class ExportTest(tf.test.TestCase, parameterized.TestCase):
         clstm = testing.tiny_model("clstm", num_classes=4, num_layers=2)
         paths = {name: os.path.join(root, name) for name in ("i3d", "clstm")}
         export.export_saved_model(i3d, paths["i3d"])
-        # A second export to the same path replaces the first.
-        export.export_saved_model(clstm, paths["clstm"])
+        # An export replaces whatever directory was there.
+        os.makedirs(os.path.join(paths["clstm"], "variables"))
+        open(os.path.join(paths["clstm"], "stale.pb"), "w").close()
         export.export_saved_model(
             clstm, paths["clstm"], endpoints={"means": _frame_means}
         )
         self.assertCountEqual(os.listdir(root), ["i3d", "clstm"])
+        self.assertNotIn("stale.pb", os.listdir(paths["clstm"]))
 
         cases, expected = [], {}
         for name, model in (("i3d", i3d), ("clstm", clstm)):
@@ -93,16 +99,15 @@ class ExportTest(tf.test.TestCase, parameterized.TestCase):
                 videos = testing.tiny_videos(batch, frames, seed=frames)
                 if endpoint.endswith("uint8"):
                     videos = videos.astype(np.uint8)
-                path = os.path.join(root, f"{name}_{batch}x{frames}_{endpoint}")
+                path = f"{root}/{name}_{batch}x{frames}_{endpoint}.npy"
                 np.save(path, videos)
                 cases.append(
-                    {"model": paths[name], "input": f"{path}.npy",
-                     "endpoint": endpoint}
+                    dict(model=paths[name], input=path, endpoint=endpoint)
                 )
                 seen = videos.astype(np.float32)
                 if name == "clstm":
                     seen = _uniform(seen, 8)
-                expected[f"{path}.npy"] = {"logits": model(seen).numpy()}
+                expected[path] = model(seen).numpy()
         cases.append(dict(cases[-3], endpoint="means_uint8"))  # 3x12 uint8.
         case_file = os.path.join(root, "cases.json")
         with open(case_file, "w") as f:
@@ -116,7 +121,7 @@ class ExportTest(tf.test.TestCase, parameterized.TestCase):
 
         for case in cases[:-1]:
             logits = np.load(f"{case['input']}.logits.npy")
-            want = expected[case["input"]]["logits"]
+            want = expected[case["input"]]
             self.assertAllClose(logits, want, atol=1e-4)
             probabilities = np.load(f"{case['input']}.probabilities.npy")
             self.assertAllClose(probabilities, _softmax(want), atol=1e-5)
@@ -132,6 +137,24 @@ class ExportTest(tf.test.TestCase, parameterized.TestCase):
         ):
             export.export_saved_model(model, path, num_frames=16)
         self.assertFalse(os.path.exists(path))
+
+    def test_path_that_is_a_file(self):
+        path = os.path.join(self.get_temp_dir(), "model")
+        open(path, "w").close()
+        model = testing.tiny_model("clstm", num_layers=2)
+        with self.assertRaisesRegex(errors.InputError, "model is a file"):
+            export.export_saved_model(model, path)
+
+    def test_failed_export_leaves_nothing(self):
+        root = self.get_temp_dir()
+        model = testing.tiny_model("clstm", num_layers=2)
+        with self.assertRaisesRegex(RuntimeError, "fails while tracing"):
+            export.export_saved_model(
+                model,
+                os.path.join(root, "model"),
+                endpoints={"bad": _fail_to_trace},
+            )
+        self.assertEqual(os.listdir(root), [])
 
 
 if __name__ == "__main__":

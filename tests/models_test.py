@@ -40,11 +40,15 @@ class ModelsTest(tf.test.TestCase, parameterized.TestCase):
         with self.assertRaisesRegex(TypeError, "num_clases"):
             models.build(name, num_clases=3)
 
-    @parameterized.named_parameters(("i3d", "i3d"), ("clstm", "clstm"))
-    def test_keras_file_round_trip(self, name):
-        model = self.models[name]
+    @parameterized.named_parameters(
+        ("i3d", "i3d", {}),
+        ("clstm", "clstm", {}),
+        ("clstm_last", "clstm", {"head": "last", "frames": None}),
+    )
+    def test_keras_file_round_trip(self, name, kwargs):
+        model = _tiny(name, **kwargs) if kwargs else self.models[name]
         videos = testing.tiny_videos()
-        path = os.path.join(self.get_temp_dir(), f"{name}.keras")
+        path = os.path.join(self.get_temp_dir(), "model.keras")
         model.save(path)
         loaded = keras.saving.load_model(path)
         self.assertEqual(loaded.name, name)

@@ -73,7 +73,7 @@ class TrainTest(tf.test.TestCase, parameterized.TestCase):
         self.assertTrue(os.path.exists(wd.path(workdir, wd.CONFIG)))
 
     def test_tensorboard_has_scalars_images_config(self):
-        config = _smoke_config("i3d_synthetic", self.data_dir, steps=2)
+        config = _smoke_config("clstm_synthetic", self.data_dir, steps=2)
         workdir = tempfile.mkdtemp(dir=self.get_temp_dir())
         train.run(config, workdir)
         runs = {}

@@ -10,9 +10,9 @@ Keras needed) and has two endpoints, also exported as signatures:
 Both return `{"logits": (batch, classes), "probabilities": (batch, classes)}`,
 float32. Batch and frame count may vary; height and width are fixed when the
 model's are. When the model has a static clip length T (or `num_frames` is
-given), every clip is first resampled to T frames by uniform sampling, the
-same rule as the evaluation pipeline: frame i of T is the centre of the i-th
-of T equal segments of the clip (indices repeat when the clip is shorter).
+given), every clip is first resampled to T frames with the data pipeline's
+`uniform` rule: frame i of T is the middle of the i-th of T equal segments
+of the clip (frames repeat when the clip is shorter).
 """
 
 import os
@@ -24,6 +24,7 @@ import keras
 import tensorflow as tf
 
 from tfvidinterp import errors
+from tfvidinterp.data import video_ops
 
 SERVE = "serve"
 UINT8_SUFFIX = "_uint8"
@@ -62,7 +63,9 @@ def export_saved_model(
             or `path` is an existing file.
     """
     archive = keras.export.ExportArchive()
-    archive.track(model)
+    # No `archive.track(model)`: the endpoints already capture every variable
+    # they use, and tracking walks the whole layer tree, which doubles the
+    # export time of I3D (it would only be needed for lookup tables).
 
     def predict(frames):
         logits = tf.cast(model(frames, training=False), tf.float32)
@@ -106,23 +109,24 @@ def add_video_endpoints(
         return fn(frames)
 
     serve_float = archive.add_endpoint(
-        name, serve, input_signature=[tf.TensorSpec(shape, tf.float32, "frames")]
+        name, serve, [tf.TensorSpec(shape, tf.float32, "frames")]
     )
     # Calling the float endpoint traces the model once, not twice: tracing
     # dominates the export time of a deep model.
     archive.add_endpoint(
         name + UINT8_SUFFIX,
         lambda frames: serve_float(tf.cast(frames, tf.float32)),
-        input_signature=[tf.TensorSpec(shape, tf.uint8, "frames")],
+        [tf.TensorSpec(shape, tf.uint8, "frames")],
     )
 
 
 def resample_frames(frames: tf.Tensor, num_frames: int) -> tf.Tensor:
-    """Uniformly samples `num_frames` frames covering each clip.
+    """Samples `num_frames` frames covering each clip, as `uniform` sampling.
 
-    Frame i is `floor((i + 0.5) * n / num_frames)` of the n input frames: the
-    centre of the i-th of `num_frames` equal segments. n == num_frames keeps
-    the clip unchanged; a shorter clip repeats frames.
+    Uses `video_ops.sample_indices`: frame i is the middle of the i-th of
+    `num_frames` equal segments, `floor((i + 1/2) * n / num_frames)` of the n
+    input frames. n == num_frames keeps the clip; a shorter clip repeats
+    frames.
 
     Args:
         frames: `(batch, n, height, width, channels)`, n >= 1.
@@ -131,9 +135,8 @@ def resample_frames(frames: tf.Tensor, num_frames: int) -> tf.Tensor:
     Returns:
         `(batch, num_frames, height, width, channels)`, same dtype.
     """
-    n = tf.shape(frames, out_type=tf.int64)[1]
-    segments = 2 * tf.range(num_frames, dtype=tf.int64) + 1
-    return tf.gather(frames, segments * n // (2 * num_frames), axis=1)
+    indices = video_ops.sample_indices(tf.shape(frames)[1], num_frames)
+    return tf.gather(frames, indices, axis=1)
 
 
 def _clip_length(model, num_frames):

@@ -64,7 +64,8 @@ def build(
 
     Raises:
         errors.InputError: For an unknown head, a "sequence" head without
-            `num_frames`, or frames too small for `num_layers`.
+            `num_frames`, no `image_size`, or frames too small for
+            `num_layers`.
     """
     if head not in HEADS:
         raise errors.InputError(
@@ -74,6 +75,8 @@ def build(
         raise errors.InputError(
             "C-LSTM head 'sequence' needs a static num_frames"
         )
+    if image_size is None:
+        raise errors.InputError("C-LSTM needs a static image_size")
     height, width = (
         (image_size, image_size) if isinstance(image_size, int) else image_size
     )

@@ -1,0 +1,180 @@
+"""Tests for tfvidinterp.interp.temporal_mask."""
+
+from absl.testing import parameterized
+import keras
+from keras import ops
+import numpy as np
+import tensorflow as tf
+
+from tfvidinterp import errors
+from tfvidinterp.interp import perturbation
+from tfvidinterp.interp import temporal_mask
+
+
+def _window_model(frames, start, end, gain=10.0):
+    """Class 0's logit is the motion into frames [start, end); class 1's is 0.
+
+    Freezing exactly the frames [start, end) removes all the evidence.
+    """
+
+    def logits(videos):
+        motion = ops.mean(ops.abs(videos[:, 1:] - videos[:, :-1]), (2, 3, 4))
+        evidence = gain * ops.sum(motion[:, start - 1 : end - 1], 1)[:, None]
+        return ops.concatenate([evidence, ops.zeros_like(evidence)], 1)
+
+    inputs = keras.Input((frames, 4, 4, 1))
+    return keras.Model(inputs, keras.layers.Lambda(logits, name="Logits")(inputs))
+
+
+def _conv_model(frames=6, size=8, seed=0):
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((frames, size, size, 3))
+    x = keras.layers.Rescaling(1.0 / 255)(inputs)
+    x = keras.layers.Conv3D(4, 3, padding="same", activation="relu")(x)
+    x = keras.layers.GlobalAveragePooling3D()(x)
+    return keras.Model(inputs, keras.layers.Dense(3, name="Logits")(x))
+
+
+def _videos(batch, frames, size, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(0, 255, (batch, frames, size, size, 3)).astype("f4")
+
+
+class LossTest(tf.test.TestCase):
+
+    def test_hand_computed_terms(self):
+        masks = tf.constant([[0.0, 0.5, 1.0, 1.0], [0.2, 0.2, 0.2, 0.2]])
+        self.assertAllClose(temporal_mask.l1_norm(masks), [2.5, 0.8])
+        self.assertAllClose(temporal_mask.tv_norm(masks), [0.25, 0.0])
+        self.assertAllClose(temporal_mask.tv_norm(masks, beta=2.0), [0.5, 0])
+        self.assertAllClose(
+            temporal_mask.mask_loss(masks, tf.constant([0.3, 0.1])),
+            [0.01 * 2.5 + 0.02 * 0.25 + 0.3, 0.01 * 0.8 + 0.1],
+        )
+
+    def test_adam_matches_keras(self):
+        grads = np.random.default_rng(0).normal(size=(5, 2, 3)).astype("f4")
+        variable = tf.Variable(np.ones((2, 3), np.float32))
+        optimizer = keras.optimizers.Adam(learning_rate=0.1)
+        params, m, v = tf.ones((2, 3)), tf.zeros((2, 3)), tf.zeros((2, 3))
+        for step, grad in enumerate(grads, start=1):
+            optimizer.apply([grad], [variable])
+            params, m, v = temporal_mask._adam(params, grad, m, v, step, 0.1)
+        self.assertAllClose(params, variable, atol=1e-6)
+
+
+class TemporalMaskTest(tf.test.TestCase, parameterized.TestCase):
+
+    def test_central_init_is_smallest_block_reaching_90_percent(self):
+        model = _window_model(16, 5, 9)
+        rng = np.random.default_rng(0)
+        moving = rng.uniform(0, 1, (1, 16, 4, 4, 1))
+        still = np.ones((1, 16, 4, 4, 1)) * rng.uniform(0, 1, (1, 1, 4, 4, 1))
+        videos = np.concatenate([moving, still]).astype(np.float32)
+        explainer = temporal_mask.TemporalMaskExplainer(model, iterations=1)
+        results = explainer(videos, class_ids=[0, 0])
+        # Blocks [i, 16 - i) hold the window [5, 9) up to i = 5; [6, 10)
+        # keeps the motion into frame 5 (the reference would stop there).
+        self.assertAllEqual(results["initial_mask"][0] > 0.5, _on(16, 5, 11))
+        self.assertAllClose(results["initial_mask"][0, 5], 1 / (1 + np.exp(-5)))
+        # The still clip's score cannot drop: the largest block, [1, 15).
+        self.assertAllEqual(results["initial_mask"][1] > 0.5, _on(16, 1, 15))
+        self.assertAllClose(results["original_score"], [1.0, 0.5], atol=1e-4)
+
+    def test_learns_the_evidence_window(self):
+        model = _window_model(12, 4, 8)
+        videos = np.random.default_rng(1).uniform(0, 1, (2, 12, 4, 4, 1))
+        explainer = temporal_mask.TemporalMaskExplainer(
+            model, iterations=100, init="constant", learning_rate=0.1
+        )
+        results = explainer(videos.astype(np.float32))
+        self.assertAllEqual(results["target_class"], [0, 0])
+        self.assertAllEqual(results["binary_mask"], [_on(12, 4, 8)] * 2)
+        self.assertAllEqual(results["mask_length"], [4, 4])
+        self.assertAllEqual(results["freeze_prediction"], [1, 1])
+        self.assertAllClose(results["initial_mask"], np.full((2, 12), 0.5))
+        curve = results["loss_curve"]
+        self.assertEqual(curve.shape, (2, 100))
+        self.assertTrue(np.all(curve[:, -1] < curve[:, 0] - 0.4))
+
+    @parameterized.parameters("freeze", "reverse")
+    def test_batch_equals_single(self, kind):
+        model = _conv_model()
+        videos = _videos(3, 6, 8)
+        explainer = temporal_mask.TemporalMaskExplainer(
+            model, perturbation=kind, iterations=15, learning_rate=0.2
+        )
+        together = explainer(videos)
+        for i in range(3):
+            alone = explainer(videos[i : i + 1])
+            for key in ("mask", "loss_curve", "freeze_score", "reverse_score"):
+                self.assertAllClose(together[key][i], alone[key][0], atol=1e-4)
+        self.assertLessEqual(
+            explainer._optimize.experimental_get_tracing_count(), 2
+        )
+
+    def test_scores_are_re_evaluated_with_final_mask(self):
+        model = _conv_model()
+        videos = _videos(2, 6, 8, seed=3)
+        results = temporal_mask.TemporalMaskExplainer(model, iterations=5)(
+            videos, class_ids=[2, 0]
+        )
+        mask = results["mask"]
+        for key, clips in (
+            ("original", videos),
+            ("freeze", perturbation.freeze(videos, mask)),
+            ("reverse", perturbation.reverse(videos, mask)),
+        ):
+            probs = tf.nn.softmax(model(clips, training=False)).numpy()
+            self.assertAllClose(
+                results[f"{key}_score"], probs[[0, 1], [2, 0]], atol=1e-5
+            )
+            self.assertAllEqual(
+                results[f"{key}_prediction"], probs.argmax(-1)
+            )
+        self.assertAllEqual(results["target_class"], [2, 0])
+
+    def test_early_stopping_is_per_clip(self):
+        model = _window_model(8, 3, 6)
+        rng = np.random.default_rng(2)
+        still = np.ones((1, 8, 4, 4, 1)) * rng.uniform(0, 1, (1, 1, 4, 4, 1))
+        moving = rng.uniform(0, 1, (1, 8, 4, 4, 1))
+        videos = np.concatenate([still, moving]).astype(np.float32)
+        settings = dict(init="constant", constant_logit=-3.0, learning_rate=0.1)
+        results = temporal_mask.TemporalMaskExplainer(
+            model, iterations=40, early_stopping=True, tol=1e-3, patience=3,
+            **settings,
+        )(videos, class_ids=[0, 0])
+        stopped, running = results["steps_run"]
+        self.assertLess(stopped, running)
+        self.assertLess(stopped, 40)
+        # The stopped clip's mask is the one after exactly that many steps.
+        fixed = temporal_mask.TemporalMaskExplainer(
+            model, iterations=int(stopped), **settings
+        )(videos, class_ids=[0, 0])
+        self.assertAllClose(results["mask"][0], fixed["mask"][0], atol=1e-6)
+        self.assertNotAllClose(results["mask"][1], fixed["mask"][1])
+        curve = results["loss_curve"][0]
+        self.assertAllClose(curve[stopped:], np.full(40 - stopped, curve[-1]))
+
+    def test_errors(self):
+        model = _conv_model()
+        with self.assertRaisesRegex(errors.InputError, "perturbation 'blur'"):
+            temporal_mask.TemporalMaskExplainer(model, perturbation="blur")
+        with self.assertRaisesRegex(errors.InputError, "init 'random'"):
+            temporal_mask.TemporalMaskExplainer(model, init="random")
+        with self.assertRaisesRegex(errors.InputError, "iterations"):
+            temporal_mask.TemporalMaskExplainer(model, iterations=0)
+        explainer = temporal_mask.TemporalMaskExplainer(model, iterations=1)
+        with self.assertRaisesRegex(errors.InputError, "do not fit"):
+            explainer(_videos(2, 5, 8))
+        with self.assertRaisesRegex(errors.InputError, "class_ids"):
+            explainer(_videos(2, 6, 8), class_ids=[0, 7])
+
+
+def _on(frames, start, end):
+    return (np.arange(frames) >= start) & (np.arange(frames) < end)
+
+
+if __name__ == "__main__":
+    tf.test.main()
