@@ -11,7 +11,7 @@ from tfvidinterp.interp import perturbation
 from tfvidinterp.interp import temporal_mask
 
 
-def _window_model(frames, start, end, gain=10.0):
+def _window_model(frames, start, end, gain=2.0):
     """Class 0's logit is the motion into frames [start, end); class 1's is 0.
 
     Freezing exactly the frames [start, end) removes all the evidence.
@@ -23,7 +23,8 @@ def _window_model(frames, start, end, gain=10.0):
         return ops.concatenate([evidence, ops.zeros_like(evidence)], 1)
 
     inputs = keras.Input((frames, 4, 4, 1))
-    return keras.Model(inputs, keras.layers.Lambda(logits, name="Logits")(inputs))
+    outputs = keras.layers.Lambda(logits, name="Logits")(inputs)
+    return keras.Model(inputs, outputs)
 
 
 def _conv_model(frames=6, size=8, seed=0):
@@ -60,13 +61,13 @@ class LossTest(tf.test.TestCase):
         for step, grad in enumerate(grads, start=1):
             optimizer.apply([grad], [variable])
             params, m, v = temporal_mask._adam(params, grad, m, v, step, 0.1)
-        self.assertAllClose(params, variable, atol=1e-6)
+        self.assertAllClose(params, variable, atol=1e-5)
 
 
 class TemporalMaskTest(tf.test.TestCase, parameterized.TestCase):
 
     def test_central_init_is_smallest_block_reaching_90_percent(self):
-        model = _window_model(16, 5, 9)
+        model = _window_model(16, 5, 9, gain=10.0)
         rng = np.random.default_rng(0)
         moving = rng.uniform(0, 1, (1, 16, 4, 4, 1))
         still = np.ones((1, 16, 4, 4, 1)) * rng.uniform(0, 1, (1, 1, 4, 4, 1))
@@ -135,7 +136,7 @@ class TemporalMaskTest(tf.test.TestCase, parameterized.TestCase):
         self.assertAllEqual(results["target_class"], [2, 0])
 
     def test_early_stopping_is_per_clip(self):
-        model = _window_model(8, 3, 6)
+        model = _window_model(8, 3, 6)  # The still clip's score is fixed.
         rng = np.random.default_rng(2)
         still = np.ones((1, 8, 4, 4, 1)) * rng.uniform(0, 1, (1, 1, 4, 4, 1))
         moving = rng.uniform(0, 1, (1, 8, 4, 4, 1))

@@ -246,7 +246,7 @@ def _layer_output(model, name):
     if len(layer.output.shape) != 5:
         raise errors.InputError(
             f"layer {name!r} has output shape {tuple(layer.output.shape)}, no "
-            f"time axis (Grad-CAM needs (batch, time, height, width, "
+            "time axis (Grad-CAM needs (batch, time, height, width, "
             f"channels)); try one of {_video_layers(model)}"
         )
     return layer.output

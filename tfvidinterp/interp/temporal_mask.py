@@ -114,7 +114,6 @@ class TemporalMaskExplainer:
         early_stopping: bool = False,
         tol: float = 1e-4,
         patience: int = 10,
-        loop: str = "graph",
     ):
         if perturbation not in PERTURBATIONS:
             raise errors.InputError(
@@ -142,12 +141,10 @@ class TemporalMaskExplainer:
         self.early_stopping = early_stopping
         self.tol = tol
         self.patience = patience
-        self.loop = loop
         self._perturb = PERTURBATIONS[perturbation]
-        self._prepare = tf.function(self._prepare_graph, reduce_retracing=True)
-        self._optimize = tf.function(self._optimize_graph, reduce_retracing=True)
-        self._step = tf.function(self._step_graph, reduce_retracing=True)
-        self._evaluate = tf.function(self._evaluate_graph, reduce_retracing=True)
+        self._prepare = _compile(self._prepare_graph)
+        self._optimize = _compile(self._optimize_graph)
+        self._evaluate = _compile(self._evaluate_graph)
 
     def __call__(self, videos, class_ids=None) -> dict:
         """Learns the masks of a batch of clips.
@@ -175,15 +172,12 @@ class TemporalMaskExplainer:
         videos, class_ids = grad_cam.check_inputs(self.model, videos, class_ids)
         if self.init == "central" and videos.shape[1] < 4:
             raise errors.InputError(
-                f"central mask init needs at least 4 frames, got "
+                "central mask init needs at least 4 frames, got "
                 f"{videos.shape[1]}"
             )
         prepared = self._prepare(videos, class_ids)
         targets, logits = prepared["target_class"], prepared["initial_logits"]
-        if self.loop == "graph":
-            logits, curve, steps = self._optimize(videos, targets, logits)
-        else:
-            logits, curve, steps = self._optimize_python(videos, targets, logits)
+        logits, curve, steps = self._optimize(videos, targets, logits)
         results = self._evaluate(videos, targets, logits)
         results.update(prepared)
         results.update(loss_curve=curve, steps_run=steps)
@@ -197,48 +191,27 @@ class TemporalMaskExplainer:
     def _prepare_graph(self, videos, class_ids):
         """Targets, OS and the initial logits, from one forward pass."""
         batch, frames = tf.shape(videos)[0], tf.shape(videos)[1]
-        if self.init == "constant":
-            probs = self._probabilities(videos)
-        else:
-            # Per clip: the clip itself, then the whole-clip freeze, then the
-            # candidate blocks i = 1 .. T/2 - 1.
-            idx = tf.range(frames)
-            starts = tf.range(1, frames // 2)
-            blocks = (idx[None, :] >= starts[:, None]) & (
-                idx[None, :] < frames - starts[:, None]
-            )
-            masks = tf.concat(
-                [tf.zeros([1, frames]), tf.ones([1, frames]),
-                 tf.cast(blocks, tf.float32)], axis=0,
-            )
-            count = tf.shape(masks)[0]
-            tiled = tf.repeat(videos, count, axis=0)
-            perturbed = perturbation.freeze(tiled, tf.tile(masks, [batch, 1]))
-            probs = self._probabilities(perturbed)
-            probs = tf.reshape(probs, [batch, count, -1])
-            candidates, probs = probs[:, 1:], probs[:, 0]
-        predicted = tf.argmax(probs, axis=-1, output_type=tf.int32)
+        masks = tf.zeros([1, frames])  # The clip itself.
+        if self.init == "central":
+            masks = tf.concat([masks, _central_candidates(frames)], axis=0)
+        count = tf.shape(masks)[0]
+        perturbed = perturbation.freeze(
+            tf.repeat(videos, count, axis=0), tf.tile(masks, [batch, 1])
+        )
+        probs = tf.reshape(
+            self._probabilities(perturbed), [batch, count, -1]
+        )
+        predicted = tf.argmax(probs[:, 0], axis=-1, output_type=tf.int32)
         targets = tf.where(class_ids < 0, predicted, class_ids)
-        original = tf.gather(probs, targets, batch_dims=1)
-        if self.init == "constant":
-            logits = tf.fill([batch, frames], self.constant_logit)
+        scores = tf.gather(probs, targets, axis=2, batch_dims=1)
+        if self.init == "central":
+            logits = _central_logits(scores, frames)
         else:
-            scores = tf.gather(candidates, targets, axis=2, batch_dims=1)
-            drop = original - scores[:, 0]
-            reached = (original[:, None] - scores[:, 1:]) >= (
-                CENTRAL_THRESHOLD * drop[:, None]
-            )
-            reached &= (drop > 0.0)[:, None]
-            # The smallest block is the largest start that still reaches it.
-            start = tf.reduce_max(tf.where(reached, starts[None, :], 1), -1)
-            inside = (idx[None, :] >= start[:, None]) & (
-                idx[None, :] < frames - start[:, None]
-            )
-            logits = tf.where(inside, CENTRAL_LOGIT, -CENTRAL_LOGIT)
+            logits = tf.fill([batch, frames], self.constant_logit)
         return dict(
             target_class=targets,
             original_prediction=predicted,
-            original_score=original,
+            original_score=scores[:, 0],
             initial_logits=logits,
         )
 
@@ -260,7 +233,7 @@ class TemporalMaskExplainer:
             steps=tf.zeros([batch], tf.int32),
         )
 
-    def _step_graph(self, videos, targets, state, step):
+    def _step(self, videos, targets, state, step):
         """One Adam step for every active clip; returns (state, losses)."""
         logits = state["logits"]
         with tf.GradientTape() as tape:
@@ -279,20 +252,20 @@ class TemporalMaskExplainer:
             logits=tf.where(active[:, None], new, logits),
             m=m,
             v=v,
-            active=active & (still < self.patience)
-            if self.early_stopping
-            else active,
+            active=active,
             still=still,
             previous=losses,
             steps=state["steps"] + tf.cast(active, tf.int32),
         )
+        if self.early_stopping:
+            state["active"] = active & (still < self.patience)
         return state, losses
 
     def _optimize_graph(self, videos, targets, logits):
         curve = tf.TensorArray(tf.float32, size=self.iterations)
 
         def body(i, state, curve):
-            state, losses = self._step_graph(
+            state, losses = self._step(
                 videos, targets, state, tf.cast(i + 1, tf.float32)
             )
             return i + 1, state, curve.write(i, losses)
@@ -307,19 +280,6 @@ class TemporalMaskExplainer:
         rows = tf.minimum(tf.range(self.iterations), done - 1)
         curve = tf.transpose(curve.gather(rows))
         return state["logits"], curve, state["steps"]
-
-    def _optimize_python(self, videos, targets, logits):
-        state = self._initial_state(logits)
-        curve = []
-        for i in range(self.iterations):
-            state, losses = self._step(
-                videos, targets, state, tf.constant(i + 1, tf.float32)
-            )
-            curve.append(losses)
-            if self.early_stopping and not state["active"].numpy().any():
-                break
-        curve += curve[-1:] * (self.iterations - len(curve))
-        return state["logits"], tf.stack(curve, axis=1), state["steps"]
 
     def _evaluate_graph(self, videos, targets, logits):
         """FS, RS and the predictions, with the final mask, in one pass."""
@@ -339,6 +299,40 @@ class TemporalMaskExplainer:
             freeze_prediction=tf.argmax(probs[0], -1, output_type=tf.int32),
             reverse_prediction=tf.argmax(probs[1], -1, output_type=tf.int32),
         )
+
+
+def _compile(function):
+    # One trace per batch size at most: after a second one, the batch
+    # dimension is left unknown.
+    return tf.function(function, reduce_retracing=True)
+
+
+def _central_candidates(frames):
+    """The whole clip, then the centred blocks [i, T - i), i = 1 .. T/2 - 1.
+
+    Returns:
+        `(T/2, frames)` float masks.
+    """
+    starts = tf.range(frames // 2)[:, None]
+    idx = tf.range(frames)[None, :]
+    return tf.cast((idx >= starts) & (idx < frames - starts), tf.float32)
+
+
+def _central_logits(scores, frames):
+    """Initial logits from the target scores `(batch, 1 + T/2)` of the clip
+    and of `_central_candidates`: the smallest block whose score drop is at
+    least 90 % of the whole clip's, else the largest block."""
+    drop = scores[:, 0] - scores[:, 1]
+    drops = scores[:, :1] - scores[:, 2:]
+    reached = (drops >= CENTRAL_THRESHOLD * drop[:, None]) & (drop > 0.0)[
+        :, None
+    ]
+    starts = tf.range(1, frames // 2)
+    # The smallest block is the one with the largest start.
+    start = tf.reduce_max(tf.where(reached, starts[None, :], 1), axis=-1)
+    idx = tf.range(frames)[None, :]
+    inside = (idx >= start[:, None]) & (idx < frames - start[:, None])
+    return tf.where(inside, CENTRAL_LOGIT, -CENTRAL_LOGIT)
 
 
 def _adam(params, grads, m, v, step, learning_rate):
