@@ -83,6 +83,17 @@ class GradCAMTest(tf.test.TestCase, parameterized.TestCase):
         self.assertAllClose(out["scores"], out["logits"][:, 0])
         zero = cam(videos, class_ids=[1])
         self.assertAllEqual(zero, np.zeros((1, frames, height, width)))
+        if weighting == "time":
+            # Two classes: d p0 / dA = p0 p1 (K0 - K1), i.e. x * [2, 2, 0.5];
+            # small inputs keep the softmax away from saturation.
+            cam = grad_cam.GradCAM(model, "features", score="probability")
+            out = cam.explain(videos * 0.01, class_ids=[0])
+            expected = x * np.array([2, 2, 0.5])[:, None, None]
+            self.assertAllClose(
+                out["heatmaps"][0], expected / expected.max(), atol=1e-6
+            )
+            probs = tf.nn.softmax(out["logits"])
+            self.assertAllClose(out["scores"], probs[:, 0])
 
     @parameterized.named_parameters(
         ("linear_clip", "linear", "clip", [0.0, 0.25, 0.75, 1.0]),
@@ -114,37 +125,49 @@ class GradCAMTest(tf.test.TestCase, parameterized.TestCase):
         self.assertAllClose(grad_cam.time_matrix(3, 3), np.eye(3))
 
     @parameterized.named_parameters(
-        ("i3d", "i3d", {}, "Mixed_5c", 8, 32, 4),
-        ("clstm", "clstm", {"num_layers": 2}, "clstm_2", 6, 32, 6),
+        ("i3d", "i3d", {}, "Mixed_5c", 4, 2),
+        ("clstm", "clstm", {"num_layers": 2}, "clstm_2", 6, 6),
     )
-    def test_heatmap_matches_input(self, name, kw, layer, frames, size, steps):
-        model = testing.tiny_model(name, frames=frames, size=size, **kw)
+    def test_heatmap_matches_input(self, name, kwargs, layer, frames, steps):
+        model = testing.tiny_model(name, frames=frames, size=16, **kwargs)
         self.assertEqual(grad_cam.default_layer(model), layer)
         self.assertEqual(model.get_layer(layer).output.shape[1], steps)
-        videos = testing.tiny_videos(batch=2, frames=frames, size=size)
-        cam = grad_cam.GradCAM(model)
-        heatmaps = cam(videos)
-        self.assertEqual(heatmaps.shape, (2, frames, size, size))
+        videos = testing.tiny_videos(batch=2, frames=frames, size=16)
+        heatmaps = grad_cam.GradCAM(model)(videos)
+        self.assertEqual(heatmaps.shape, (2, frames, 16, 16))
         self.assertAllInRange(heatmaps, 0.0, 1.0)
         self.assertFalse(np.isnan(heatmaps).any())
-        cam(videos[:1], class_ids=[2])
-        cam(videos)
+
+    def test_traces_once_per_batch_size_at_most(self):
+        model = _linear_model(2, 3, 4, _kernel(np.ones((2, 2, 2)), (2, 3, 4)))
+        cam = grad_cam.GradCAM(model, "features")
+        videos = np.ones((3, 2, 3, 4, 1), np.float32)
+        for batch in (3, 1, 2, 3, 1):
+            self.assertEqual(cam(videos[:batch]).shape, (batch, 2, 3, 4))
         self.assertLessEqual(cam._explain.experimental_get_tracing_count(), 2)
 
-    def test_errors(self):
+    def test_default_layer_of_i3d(self):
         model = testing.tiny_model("i3d", frames=4, size=16)
+        self.assertEqual(grad_cam.default_layer(model), "Mixed_5c")
         with self.assertRaisesRegex(errors.InputError, "Mixed_9z.*Mixed_5c"):
             grad_cam.GradCAM(model, layer="Mixed_9z")
+
+    def test_errors(self):
+        model = _linear_model(2, 3, 4, _kernel(np.ones((2, 2, 2)), (2, 3, 4)))
+        with self.assertRaisesRegex(errors.InputError, "no Mixed_5c"):
+            grad_cam.GradCAM(model)
+        with self.assertRaisesRegex(errors.InputError, "'mixed'.*'features'"):
+            grad_cam.GradCAM(model, layer="mixed")
         with self.assertRaisesRegex(errors.InputError, "'Logits'.*time axis"):
             grad_cam.GradCAM(model, layer="Logits")
         with self.assertRaisesRegex(errors.InputError, "weighting 'frame'"):
-            grad_cam.GradCAM(model, weighting="frame")
-        cam = grad_cam.GradCAM(model)
-        videos = testing.tiny_videos(batch=2, frames=4, size=16)
-        with self.assertRaisesRegex(errors.InputError, r"class_ids \[0, 3\]"):
-            cam(videos, class_ids=[0, 3])
+            grad_cam.GradCAM(model, "features", weighting="frame")
+        cam = grad_cam.GradCAM(model, "features")
+        videos = np.ones((2, 2, 3, 4, 1), np.float32)
+        with self.assertRaisesRegex(errors.InputError, r"class_ids \[0, 2\]"):
+            cam(videos, class_ids=[0, 2])
         with self.assertRaisesRegex(errors.InputError, "do not fit"):
-            cam(testing.tiny_videos(batch=2, frames=6, size=16))
+            cam(np.ones((2, 3, 3, 4, 1), np.float32))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from keras import ops
 import numpy as np
 import tensorflow as tf
 
+from tests import testing
 from tfvidinterp import errors
 from tfvidinterp.interp import perturbation
 from tfvidinterp.interp import temporal_mask
@@ -92,11 +93,12 @@ class TemporalMaskTest(tf.test.TestCase, parameterized.TestCase):
         self.assertAllEqual(results["target_class"], [0, 0])
         self.assertAllEqual(results["binary_mask"], [_on(12, 4, 8)] * 2)
         self.assertAllEqual(results["mask_length"], [4, 4])
-        self.assertAllEqual(results["freeze_prediction"], [1, 1])
+        self.assertAllGreater(results["original_score"], 0.9)
+        self.assertAllClose(results["freeze_score"], [0.5, 0.5], atol=0.02)
         self.assertAllClose(results["initial_mask"], np.full((2, 12), 0.5))
         curve = results["loss_curve"]
         self.assertEqual(curve.shape, (2, 100))
-        self.assertTrue(np.all(curve[:, -1] < curve[:, 0] - 0.4))
+        self.assertTrue(np.all(curve[:, -1] < curve[:, 0] - 0.2))
 
     @parameterized.parameters("freeze", "reverse")
     def test_batch_equals_single(self, kind):
@@ -157,6 +159,40 @@ class TemporalMaskTest(tf.test.TestCase, parameterized.TestCase):
         self.assertNotAllClose(results["mask"][1], fixed["mask"][1])
         curve = results["loss_curve"][0]
         self.assertAllClose(curve[stopped:], np.full(40 - stopped, curve[-1]))
+
+    @parameterized.named_parameters(
+        ("i3d", "i3d", {}), ("clstm", "clstm", {"num_layers": 2})
+    )
+    def test_runs_on_tiny_models(self, name, kwargs):
+        model = testing.tiny_model(name, frames=4, size=16, **kwargs)
+        results = temporal_mask.TemporalMaskExplainer(model, iterations=2)(
+            testing.tiny_videos(batch=2, frames=4, size=16)
+        )
+        for key in ("mask", "binary_mask", "initial_mask"):
+            self.assertEqual(results[key].shape, (2, 4))
+        self.assertEqual(results["loss_curve"].shape, (2, 2))
+        self.assertAllEqual(results["steps_run"], [2, 2])
+        self.assertAllInRange(results["freeze_score"], 0.0, 1.0)
+        self.assertTrue(np.isfinite(results["loss_curve"]).all())
+
+    def test_compiled_mask_gradient_matches_eager_on_i3d(self):
+        """Fails where a graph-mode kernel has a wrong gradient (TF 2.21 with
+        TF_ENABLE_ONEDNN_OPTS=1: two chained MaxPool3D ops, as in I3D)."""
+        model = testing.tiny_model("i3d", frames=4, size=16)
+        explainer = temporal_mask.TemporalMaskExplainer(model)
+        videos = testing.tiny_videos(batch=2, frames=4, size=16)
+        logits = tf.constant(np.random.default_rng(0).normal(size=(2, 4)))
+        logits = tf.cast(logits, tf.float32)
+
+        def grads(logits):
+            with tf.GradientTape() as tape:
+                tape.watch(logits)
+                losses = explainer._losses(videos, tf.constant([0, 1]), logits)
+            return tape.gradient(losses, logits)
+
+        eager = grads(logits)
+        self.assertGreater(np.abs(eager).max(), 1e-3)
+        self.assertAllClose(tf.function(grads)(logits), eager, atol=1e-6)
 
     def test_errors(self):
         model = _conv_model()

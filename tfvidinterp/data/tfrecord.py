@@ -87,7 +87,9 @@ def encode_example(
             }
         ),
     )
-    return example.SerializeToString()
+    # Deterministic map order: the same clip gives the same bytes in every
+    # process, so prepared datasets are byte-reproducible.
+    return example.SerializeToString(deterministic=True)
 
 
 def parse_example(serialized: tf.Tensor) -> dict:

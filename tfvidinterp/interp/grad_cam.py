@@ -104,7 +104,9 @@ class GradCAM:
         self.normalize = normalize
         features = _layer_output(model, self.layer)
         self._grad_model = keras.Model(model.inputs, [features, model.output])
-        self._explain = tf.function(self._explain_graph, reduce_retracing=True)
+        self._explain = tf.function(
+            self.explain_in_graph, reduce_retracing=True
+        )
 
     def __call__(self, videos, class_ids=None) -> tf.Tensor:
         """Returns heatmaps `(batch, frames, height, width)` float32 in [0, 1].
@@ -153,7 +155,16 @@ class GradCAM:
         axes = (2, 3) if weighting == "time" else (1, 2, 3)
         return tf.reduce_mean(grads, axis=axes, keepdims=True)
 
-    def _explain_graph(self, videos, class_ids):
+    def explain_in_graph(self, videos, class_ids):
+        """`explain` without its checks, for use inside a `tf.function`.
+
+        Args:
+            videos: `(batch, frames, height, width, 3)` float32 tensor.
+            class_ids: `(batch,)` int32 tensor; -1 explains the prediction.
+
+        Returns:
+            The dict of `explain`.
+        """
         with tf.GradientTape() as tape:
             features, logits = self._grad_model(videos, training=False)
             features = tf.cast(features, tf.float32)
@@ -216,6 +227,47 @@ def time_matrix(frames, steps, method="linear") -> tf.Tensor:
     )
 
 
+def check_inputs(model: keras.Model, videos, class_ids=None):
+    """Checks videos and class ids against the model before any tracing.
+
+    Args:
+        model: The video classifier.
+        videos: `(batch, frames, height, width, 3)` float.
+        class_ids: `(batch,)` ints in `[0, num_classes)`, or None.
+
+    Returns:
+        `(videos, class_ids)`: float32 videos and int32 `(batch,)` class ids,
+        -1 for every clip when `class_ids` is None (explain the prediction).
+
+    Raises:
+        errors.InputError: A rank or static dimension that does not fit the
+            model's input, or class ids of the wrong length or range.
+    """
+    videos = tf.convert_to_tensor(videos, tf.float32)
+    expected = tuple(model.input.shape[1:])
+    got = tuple(videos.shape[1:])
+    if len(got) != len(expected) or any(
+        e is not None and e != g for e, g in zip(expected, got)
+    ):
+        raise errors.InputError(
+            f"videos of shape {tuple(videos.shape)} do not fit the model "
+            f"input (batch,) + {expected}"
+        )
+    batch = videos.shape[0]
+    if class_ids is None:
+        return videos, tf.fill([batch], -1)
+    class_ids = np.asarray(class_ids, np.int32).reshape([-1])
+    num_classes = model.output.shape[-1]
+    if class_ids.shape[0] != batch or np.any(
+        (class_ids < 0) | (class_ids >= num_classes)
+    ):
+        raise errors.InputError(
+            f"class_ids {class_ids.tolist()} do not give one class in "
+            f"[0, {num_classes}) per clip for {batch} clips"
+        )
+    return videos, tf.constant(class_ids)
+
+
 def _resize(cams, frames, height, width, method):
     """(batch, T', h, w) -> (batch, frames, height, width); time first, as
     the interpolation is separable and the maps are smallest there."""
@@ -261,44 +313,3 @@ def _video_layers(model, count=5):
         and len(layer.output.shape) == 5
     ]
     return names[-count:]
-
-
-def check_inputs(model: keras.Model, videos, class_ids=None):
-    """Checks videos and class ids against the model before any tracing.
-
-    Args:
-        model: The video classifier.
-        videos: `(batch, frames, height, width, 3)` float.
-        class_ids: `(batch,)` ints in `[0, num_classes)`, or None.
-
-    Returns:
-        `(videos, class_ids)`: float32 videos and int32 `(batch,)` class ids,
-        -1 for every clip when `class_ids` is None (explain the prediction).
-
-    Raises:
-        errors.InputError: A rank or static dimension that does not fit the
-            model's input, or class ids of the wrong length or range.
-    """
-    videos = tf.convert_to_tensor(videos, tf.float32)
-    expected = tuple(model.input.shape[1:])
-    got = tuple(videos.shape[1:])
-    if len(got) != len(expected) or any(
-        e is not None and e != g for e, g in zip(expected, got)
-    ):
-        raise errors.InputError(
-            f"videos of shape {tuple(videos.shape)} do not fit the model "
-            f"input (batch,) + {expected}"
-        )
-    batch = videos.shape[0]
-    if class_ids is None:
-        return videos, tf.fill([batch], -1)
-    class_ids = np.asarray(class_ids, np.int32).reshape([-1])
-    num_classes = model.output.shape[-1]
-    if class_ids.shape[0] != batch or np.any(
-        (class_ids < 0) | (class_ids >= num_classes)
-    ):
-        raise errors.InputError(
-            f"class_ids {class_ids.tolist()} do not give one class in "
-            f"[0, {num_classes}) per clip for {batch} clips"
-        )
-    return videos, tf.constant(class_ids)

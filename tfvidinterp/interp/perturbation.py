@@ -45,9 +45,10 @@ def freeze_matrix(masks: tf.Tensor) -> tf.Tensor:
 
 
 def freeze(videos: tf.Tensor, masks: tf.Tensor) -> tf.Tensor:
-    """Freezes the masked frames: `x̂_0 = x_0`, `x̂_t = (1-m_t)x_t + m_t x̂_{t-1}`.
+    """Freezes the masked frames, repeating the last kept frame.
 
-    A run of masked frames repeats the last kept frame before it.
+    `y_0 = x_0` and `y_t = (1 - m_t) x_t + m_t y_{t-1}`, computed as one
+    matrix product with `freeze_matrix`, not a loop over frames.
 
     Args:
         videos: `(batch, frames, height, width, channels)` float.
@@ -97,9 +98,9 @@ def reverse(videos: tf.Tensor, masks: tf.Tensor, threshold=REVERSE_THRESHOLD):
     """Reverses the frames inside each run where `m > threshold`, blended.
 
     For a run with frames `r_0 .. r_{L-1}` and `u < L/2`:
-    `x̂[r_u] = (1 - m[r_u]) x[r_u] + m[r_u] x[r_{L-1-u}]` and
-    `x̂[r_{L-1-u}] = (1 - m[r_u]) x[r_{L-1-u}] + m[r_u] x[r_u]`: both frames of a
-    pair use the mask value of the first-half frame, as the reference code.
+    `y[r_u] = (1 - m[r_u]) x[r_u] + m[r_u] x[r_{L-1-u}]` and
+    `y[r_{L-1-u}] = (1 - m[r_u]) x[r_{L-1-u}] + m[r_u] x[r_u]`: both frames of
+    a pair use the mask value of the first-half frame, as the reference code.
     The middle frame of an odd run and frames outside the runs are unchanged.
     With a binary mask, `[0,0,0,1,1,1,1,1,0,...]` maps frames `1,2,...,8` to
     `1,2,3,8,7,6,5,4`. The runs have no gradient; the blend weights do.

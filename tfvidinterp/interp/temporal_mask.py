@@ -198,9 +198,7 @@ class TemporalMaskExplainer:
         perturbed = perturbation.freeze(
             tf.repeat(videos, count, axis=0), tf.tile(masks, [batch, 1])
         )
-        probs = tf.reshape(
-            self._probabilities(perturbed), [batch, count, -1]
-        )
+        probs = tf.reshape(self._probabilities(perturbed), [batch, count, -1])
         predicted = tf.argmax(probs[:, 0], axis=-1, output_type=tf.int32)
         targets = tf.where(class_ids < 0, predicted, class_ids)
         scores = tf.gather(probs, targets, axis=2, batch_dims=1)
@@ -285,8 +283,11 @@ class TemporalMaskExplainer:
         """FS, RS and the predictions, with the final mask, in one pass."""
         masks = tf.sigmoid(logits)
         both = tf.concat(
-            [perturbation.freeze(videos, masks),
-             perturbation.reverse(videos, masks)], axis=0,
+            [
+                perturbation.freeze(videos, masks),
+                perturbation.reverse(videos, masks),
+            ],
+            axis=0,
         )
         probs = tf.split(self._probabilities(both), 2, axis=0)
         binary = masks > BINARY_THRESHOLD
@@ -322,11 +323,9 @@ def _central_logits(scores, frames):
     """Initial logits from the target scores `(batch, 1 + T/2)` of the clip
     and of `_central_candidates`: the smallest block whose score drop is at
     least 90 % of the whole clip's, else the largest block."""
-    drop = scores[:, 0] - scores[:, 1]
-    drops = scores[:, :1] - scores[:, 2:]
-    reached = (drops >= CENTRAL_THRESHOLD * drop[:, None]) & (drop > 0.0)[
-        :, None
-    ]
+    drop = scores[:, 0] - scores[:, 1]  # Freezing the whole clip.
+    enough = scores[:, :1] - scores[:, 2:] >= CENTRAL_THRESHOLD * drop[:, None]
+    reached = enough & (drop[:, None] > 0.0)
     starts = tf.range(1, frames // 2)
     # The smallest block is the one with the largest start.
     start = tf.reduce_max(tf.where(reached, starts[None, :], 1), axis=-1)

@@ -9,6 +9,8 @@ time at `Conv3d_1a_7x7` and `MaxPool3d_4a_3x3`, so `Mixed_5c` keeps T/2 steps.
 
 import keras
 
+from tfvidinterp.models import pooling
+
 ENDPOINTS = (
     "Conv3d_1a_7x7",
     "MaxPool3d_2a_3x3",
@@ -128,9 +130,9 @@ def _unit3d(x, filters, kernel_size, strides, name):
 
 
 def _max_pool(x, pool_size, strides, name):
-    return keras.layers.MaxPooling3D(
-        pool_size, strides, padding="same", name=name
-    )(x)
+    # Not keras.layers.MaxPooling3D: its gradient is wrong on CPU where one
+    # pool reads another's output (see `pooling`).
+    return pooling.ShiftedMaxPooling3D(pool_size, strides, name=name)(x)
 
 
 def _mixed(x, filters, name):

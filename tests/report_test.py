@@ -1,0 +1,149 @@
+"""Tests for tfvidinterp.analysis.report, rendered by headless Chromium."""
+
+import os
+import re
+import shutil
+import subprocess
+import unittest
+
+import tensorflow as tf
+from absl.testing import parameterized
+
+from tfvidinterp.analysis import figures
+from tfvidinterp.analysis import report
+from tfvidinterp.analysis import statistics
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def ensure_chromium():
+    """Installs Debian's chromium if missing; skips the test if that fails."""
+    if os.path.exists(CHROMIUM):
+        return
+    command = "apt-get update && apt-get install -y chromium"
+    result = subprocess.run(["sh", "-c", command], capture_output=True,
+                            text=True, timeout=900)
+    if result.returncode or not os.path.exists(CHROMIUM):
+        raise unittest.SkipTest(f"headless Chromium is not installed and "
+                                f"`{command}` failed: "
+                                f"{(result.stderr or '').strip()[-200:]}")
+
+
+def render(html_path, user_dir, screenshot=None):
+    """The DOM Chromium shows after loading `html_path` from disk.
+
+    With `screenshot`, also saves a 1200x2000 PNG of the page there.
+    """
+    ensure_chromium()
+    common = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+              "--disable-quic", "--no-first-run",
+              "--disable-background-networking", "--disable-component-update",
+              "--disable-sync", f"--user-data-dir={user_dir}",
+              "--virtual-time-budget=5000"]
+    url = "file://" + os.path.abspath(html_path)
+    dom = subprocess.run(common + ["--dump-dom", url], capture_output=True,
+                         text=True, timeout=120, check=True).stdout
+    if screenshot:
+        subprocess.run(common + ["--hide-scrollbars",
+                                 "--window-size=1200,2000",
+                                 f"--screenshot={screenshot}", url],
+                       capture_output=True, timeout=120, check=True)
+    return dom
+
+
+def images_loaded(dom):
+    """`(loaded, total)` images, as the report's script counted them."""
+    match = re.search(r'data-images-loaded="(\d+)/(\d+)"', dom)
+    return (int(match[1]), int(match[2])) if match else None
+
+
+TABLE = report.Table(
+    "table3", "Table 3: Blobs", ["Model (Dataset)", "Blob count", "Clips"],
+    [["I3D (KTH)", (1.0512, 0.5), 3], ["C-LSTM (KTH)", (32.6, float("nan")),
+                                        None]], "A note.")
+
+
+class ReportTest(tf.test.TestCase, parameterized.TestCase):
+
+    @parameterized.parameters(
+        (None, ""), (0.123456, "0.123"), (1234.5, "1.23e+03"),
+        (float("nan"), "–"), ((1.6, 0.974), "1.6 ± 0.974"), ("x", "x"))
+    def test_format_cell(self, cell, text):
+        self.assertEqual(report.format_cell(cell), text)
+
+    def test_csv_splits_mean_and_std_and_keeps_precision(self):
+        self.assertEqual(report.to_csv(TABLE).splitlines(), [
+            "Model (Dataset),Blob count mean,Blob count std,Clips",
+            "I3D (KTH),1.0512,0.5,3",
+            "C-LSTM (KTH),32.6,nan,"])
+
+    def test_markdown(self):
+        lines = report.to_markdown(TABLE).splitlines()
+        self.assertEqual(lines[2:5], [
+            "| Model (Dataset) | Blob count | Clips |", "|---|---|---|",
+            "| I3D (KTH) | 1.05 ± 0.5 | 3 |"])
+
+    def test_paper_tables_layout_for_two_models_on_two_datasets(self):
+        models, evals = [], []
+        for i, (model, dataset) in enumerate(
+                [("i3d", "kth"), ("clstm", "kth"), ("i3d", "ssv2"),
+                 ("clstm", "ssv2")]):
+            summary = {k: {"mean": i + 0.5, "std": 0.25, "n": 3}
+                       for k, _ in statistics.MEASURES}
+            summary["blob_size"] = {"mean": None, "std": None, "n": 0}
+            models.append({"label": f"m{i}", "model_name": model,
+                           "dataset": dataset, "num_clips": 3,
+                           "clips_without_blobs": 3,
+                           "drop_ratio_left_out": i, "summary": summary})
+            result = {"top1": i / 10, "top5": 1.0, "macro_f1": 0.5,
+                       "f1": {f"{dataset}_class": i / 10}}
+            evals.append({"forward": result,
+                          "reversed": dict(result, top1=i / 100)})
+        ttest = {"measure": "drop_ratio", "a": "m0", "b": "m1", "t": 2.0,
+                 "p": 0.01, "n_a": 3, "n_b": 3}
+        tables = report.paper_tables(models, [ttest], evals, 0.001)
+        self.assertEqual([t.id for t in tables],
+                         ["table1", "table2", "table3", "table4", "ttest"])
+        table1 = tables[0]
+        self.assertEqual(table1.columns, [
+            "Model", "KTH (Top-1)", "KTH (Top-5)", "KTH (macro F1)",
+            "Smth-smth (Top-1)", "Smth-smth (Top-5)",
+            "Smth-smth (macro F1)"])
+        self.assertEqual([r[0] for r in table1.rows],
+                         ["I3D", "I3D (rev.)", "C-LSTM", "C-LSTM (rev.)"])
+        self.assertEqual([r[1] for r in table1.rows], [0.0, 0.0, 0.1, 0.01])
+        self.assertEqual([r[4] for r in table1.rows], [0.2, 0.02, 0.3, 0.03])
+        self.assertEqual(tables[1].rows[0], ["kth_class", 0.0, 0.1, None,
+                                             None])
+        table3 = report.to_markdown(tables[2]).splitlines()
+        self.assertEqual(table3[5], "| m1 | 1.5 ± 0.25 | – | 1.5 ± 0.25 "
+                         "| 3 | 3 |")
+        self.assertEqual(tables[3].rows[3][-1], 3)
+        self.assertEqual(tables[4].rows, [["Drop ratio", "m0", "m1", 2.0,
+                                           0.01, 3, 3]])
+
+    def test_html_is_self_contained(self):
+        png = figures.plot_histograms([[1.0]], ["I3D"], "Blob count", 2)
+        page = report.to_html("Title <x>", "intro", [TABLE],
+                              [("hist", png)], [("clip", b"GIF89a")])
+        self.assertIn('<table id="table3">', page)
+        self.assertIn("Title &lt;x&gt;", page)
+        self.assertEqual(page.count('src="data:image/'), 2)
+        self.assertNotRegex(page, r"(src|href)=\"(?!data:)")
+
+    def test_chromium_counts_loaded_and_broken_images(self):
+        png = figures.plot_histograms([[1.0]], ["I3D"], "Blob count", 2)
+        path = os.path.join(self.get_temp_dir(), "page.html")
+        with open(path, "w") as f:
+            f.write(report.to_html("T", "", [TABLE], [("hist", png)],
+                                   [("broken", b"not an image")]))
+        user_dir = os.path.join(self.get_temp_dir(), "chromium")
+        dom = render(path, user_dir)
+        shutil.rmtree(user_dir, ignore_errors=True)
+        self.assertEqual(images_loaded(dom), (1, 2))
+        self.assertIn('<table id="table3">', dom)
+        self.assertIn("1.05 ± 0.5", dom)
+
+
+if __name__ == "__main__":
+    tf.test.main()
