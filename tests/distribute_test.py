@@ -2,7 +2,6 @@
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -51,17 +50,7 @@ def _free_ports(count):
     return ports
 
 
-class DistributeTest(tf.test.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.data_dir = testing.synthetic_data(tempfile.mkdtemp())
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.data_dir)
-        super().tearDownClass()
+class DistributeTest(testing.SyntheticDataTestCase):
 
     def test_unknown_strategy_is_an_input_error(self):
         with self.assertRaisesRegex(errors.InputError, "Unknown strategy"):

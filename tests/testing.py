@@ -2,8 +2,11 @@
 
 import importlib.util
 import os
+import shutil
+import tempfile
 
 import numpy as np
+import tensorflow as tf
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -62,3 +65,17 @@ def synthetic_data(directory, num_clips=(48, 16, 0), num_frames=8, size=32):
         ),
     )
     return directory
+
+
+class SyntheticDataTestCase(tf.test.TestCase):
+    """A test case whose class shares one tiny synthetic dataset, `data_dir`."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.data_dir = synthetic_data(tempfile.mkdtemp())
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.data_dir)
+        super().tearDownClass()

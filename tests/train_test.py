@@ -1,7 +1,6 @@
 """Tests for tfvidinterp.train: learning, resuming, TensorBoard output."""
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -39,17 +38,7 @@ def _batch_loss(model, batch):
         batch["label"], logits, from_logits=True)))
 
 
-class TrainTest(tf.test.TestCase, parameterized.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.data_dir = testing.synthetic_data(tempfile.mkdtemp())
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.data_dir)
-        super().tearDownClass()
+class TrainTest(testing.SyntheticDataTestCase, parameterized.TestCase):
 
     @parameterized.parameters("i3d_synthetic", "clstm_synthetic")
     def test_smoke_training_lowers_the_loss(self, name):
