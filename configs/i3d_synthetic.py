@@ -22,9 +22,9 @@ def get_config(arg=None):
         image_size=64,
         batch_size=16,
         model_name="i3d",
-        model=dict(width=0.125 if smoke else 0.25, dropout=0.2),
-        train=dict(epochs=8, optimizer="adam", lr=1e-3, schedule="cosine",
+        model=dict(width=0.125, dropout=0.2),
+        train=dict(epochs=16, optimizer="adam", lr=1e-3, schedule="cosine",
                    warmup_steps=20, log_every_steps=10,
-                   checkpoint_every_steps=50, eval_every_steps=100),
+                   checkpoint_every_steps=50, eval_every_steps=200),
         smoke=smoke,
     )
