@@ -6,13 +6,16 @@ Example:
 
 Writes <workdir>/export/classifier, loadable with tf.saved_model.load alone:
 its endpoints take (batch, frames, H, W, 3) uint8 or float frames and return
-`logits` and `probabilities`.
+`logits` and `probabilities`. Also writes <workdir>/export/explainer, whose
+extra `explain` and `explain_uint8` endpoints add Grad-CAM `heatmaps`
+(batch, T, H, W) and the explained `class_ids` (the predictions).
 """
 
 from absl import flags
 from ml_collections import config_flags
 
 from tfvidinterp import cli
+from tfvidinterp import explain
 from tfvidinterp import export
 from tfvidinterp import train
 from tfvidinterp import workdir as wd
@@ -29,6 +32,10 @@ def main(argv):
     model, _ = train.load_model(_CONFIG.value, _WORKDIR.value)
     path = wd.path(_WORKDIR.value, wd.EXPORT, "classifier")
     export.export_saved_model(model, path)
+    print(f"SavedModel written to {path}")
+    path = wd.path(_WORKDIR.value, wd.EXPORT, "explainer")
+    endpoint = explain.explainer_endpoint(model, _CONFIG.value)
+    export.export_saved_model(model, path, endpoints={"explain": endpoint})
     print(f"SavedModel written to {path}")
 
 

@@ -29,6 +29,8 @@ def get_config(arg=None):
         train=dict(epochs=21, optimizer="sgd", lr=1e-3, momentum=0.2,
                    weight_decay=1e-4, eval_every_steps=500),
         smoke=smoke,
+        lambda1=0.02,  # The paper's KTH mask weights.
+        lambda2=0.04,
     )
     config.eval.split = "test"
     return config

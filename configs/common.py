@@ -9,7 +9,8 @@ import ml_collections
 
 
 def training_config(*, data_dir, num_frames, image_size, batch_size,
-                    model_name, model, train, smoke=False, smoke_size=32):
+                    model_name, model, train, smoke=False, smoke_size=32,
+                    lambda1=0.01, lambda2=0.02):
     """Returns a locked-ready training `ConfigDict`.
 
     Args:
@@ -24,6 +25,8 @@ def training_config(*, data_dir, num_frames, image_size, batch_size,
         train: Overrides of the `train` fields below (optimizer, lr, ...).
         smoke: A few-second CPU run: 2 steps of a tiny model on tiny clips.
         smoke_size: Frame side of the smoke run (deep models need more).
+        lambda1: Temporal-mask L1 weight (the paper: 0.01 SSv2, 0.02 KTH).
+        lambda2: Temporal-mask smoothness weight (0.02 SSv2, 0.04 KTH).
     """
     if smoke:
         num_frames, batch_size = 8, 4
@@ -63,9 +66,29 @@ def training_config(*, data_dir, num_frames, image_size, batch_size,
     )
     config.train.update(train)
     config.eval = dict(split="validation", batch_size=batch_size)
+    # `binaries.explain`: Grad-CAM and temporal masks (README "Explanations").
+    config.interp = dict(
+        split="",  # "": the eval split.
+        batch_size=8,  # Clips explained at once.
+        target="predicted",  # Class explained: "predicted" or "true".
+        layer="",  # "": Mixed_5c (I3D), the last ConvLSTM2D (C-LSTM).
+        weighting="time",  # Grad-CAM weights per time step, or "clip".
+        score="logit",  # Or "probability" (the reference I3D code).
+        upsample="linear",  # Time up-sampling; "nearest" repeats blocks.
+        normalize="clip",  # Min-max over the clip, or per "frame".
+        perturbation="freeze",  # The one the mask is optimised for.
+        lambda1=lambda1,
+        lambda2=lambda2,
+        beta=3.0,
+        iterations=300,  # Adam steps per mask.
+        learning_rate=0.1,  # Paper table 0.001, reference code 0.2.
+        init="central",  # Or "constant".
+        early_stopping=False,
+    )
     if smoke:
         config.input.shuffle_buffer = 8
         config.train.update(epochs=1, steps_per_epoch=2, log_every_steps=1,
                             checkpoint_every_steps=1, eval_every_steps=2,
                             warmup_steps=0)
+        config.interp.update(batch_size=2, iterations=5)
     return config

@@ -29,6 +29,8 @@ def get_config(arg=None):
                    schedule="cosine", warmup_steps=200,
                    eval_every_steps=500),
         smoke=smoke,
+        lambda1=0.02,  # The paper's KTH mask weights.
+        lambda2=0.04,
     )
     config.eval.split = "test"
     return config
