@@ -2,10 +2,8 @@
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 
 import keras
 import numpy as np
@@ -14,7 +12,6 @@ from tensorboard.backend.event_processing import event_accumulator
 
 from tests import testing
 from tfvidinterp import evaluate
-from tfvidinterp import train
 from tfvidinterp import workdir as wd
 
 
@@ -27,22 +24,7 @@ def _order_model(frames=4):
     return keras.Model(videos, logits)
 
 
-class EvaluateTest(tf.test.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.root = tempfile.mkdtemp()
-        cls.data_dir = testing.synthetic_data(os.path.join(cls.root, "data"))
-        cls.config = testing.load_config("configs/clstm_synthetic.py", "smoke")
-        cls.config.input.data_dir = cls.data_dir
-        cls.workdir = os.path.join(cls.root, "run")
-        train.run(cls.config, cls.workdir)
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.root)
-        super().tearDownClass()
+class EvaluateTest(testing.TrainedRunTestCase):
 
     def test_reversed_clips_flip_an_order_model(self):
         ramp = np.arange(4, dtype=np.float32)[:, None, None, None]

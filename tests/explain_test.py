@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 
 import numpy as np
 import tensorflow as tf
@@ -50,35 +49,27 @@ def _records(directory, name="results.jsonl"):
         return [json.loads(line) for line in f]
 
 
-class ExplainTest(tf.test.TestCase):
+class ExplainTest(testing.TrainedRunTestCase):
+
+    @classmethod
+    def configure(cls, config):
+        # One ConvLSTM layer halves the graphs every run traces.
+        config.model.num_layers = 1
+        # Batches of 3 fill evenly below: a new batch size retraces. (The
+        # binary's one clip, with the smoke batch of 2, is a short batch.)
+        config.interp.batch_size = 3
+        # Explain the labels; the binary's video covers the predictions.
+        config.interp.target = "true"
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.root = tempfile.mkdtemp()
-        cls.data_dir = testing.synthetic_data(os.path.join(cls.root, "data"))
-        cls.config = testing.load_config("configs/clstm_synthetic.py", "smoke")
-        cls.config.input.data_dir = cls.data_dir
-        # One ConvLSTM layer halves the graphs every run traces.
-        cls.config.model.num_layers = 1
-        # Batches of 3 fill evenly below: a new batch size retraces. (The
-        # binary's one clip, with the smoke batch of 2, is a short batch.)
-        cls.config.interp.batch_size = 3
-        # Explain the labels; the binary's video covers the predictions.
-        cls.config.interp.target = "true"
-        cls.workdir = os.path.join(cls.root, "run")
-        train.run(cls.config, cls.workdir)
         # The first 3 validation clips, shared by the tests that read them.
         cls.first = explain.run(cls.config, cls.workdir, max_clips=3)
         dataset = pipeline.make_dataset(
             cls.data_dir, "validation", num_frames=FRAMES, image_size=SIZE,
             batch_size=16, training=False)
         cls.split_ids = [i.decode() for b in dataset for i in b["id"].numpy()]
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.root)
-        super().tearDownClass()
 
     def copy_of_first(self):
         directory = os.path.join(self.get_temp_dir(), "results")

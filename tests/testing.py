@@ -79,3 +79,33 @@ class SyntheticDataTestCase(tf.test.TestCase):
     def tearDownClass(cls):
         shutil.rmtree(cls.data_dir)
         super().tearDownClass()
+
+
+class TrainedRunTestCase(tf.test.TestCase):
+    """A test case whose class shares one trained C-LSTM smoke run.
+
+    Sets `root`, `data_dir`, `config` and `workdir`; subclasses change the
+    config before training by overriding `configure`.
+    """
+
+    @classmethod
+    def configure(cls, config):
+        del config
+
+    @classmethod
+    def setUpClass(cls):
+        from tfvidinterp import train
+
+        super().setUpClass()
+        cls.root = tempfile.mkdtemp()
+        cls.data_dir = synthetic_data(os.path.join(cls.root, "data"))
+        cls.config = load_config("configs/clstm_synthetic.py", "smoke")
+        cls.config.input.data_dir = cls.data_dir
+        cls.configure(cls.config)
+        cls.workdir = os.path.join(cls.root, "run")
+        train.run(cls.config, cls.workdir)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.root)
+        super().tearDownClass()
