@@ -25,7 +25,7 @@ def get_config(arg=None):
         model_name="clstm",
         model=dict(filters=4 if smoke else 32, kernel_size=5, num_layers=2,
                    strides=2, dropout=0.5, head="last",
-                   recurrent_activation="sigmoid"),
+                   batch_norm="frozen", recurrent_activation="sigmoid"),
         train=dict(epochs=21, optimizer="sgd", lr=1e-3, momentum=0.2,
                    weight_decay=1e-4, eval_every_steps=500),
         smoke=smoke,

@@ -26,7 +26,7 @@ def get_config(arg=None):
         model_name="clstm",
         model=dict(filters=4 if smoke else 32, kernel_size=5, num_layers=3,
                    strides=2, dropout=0.0, head="sequence",
-                   recurrent_activation="sigmoid"),
+                   batch_norm="frozen", recurrent_activation="sigmoid"),
         train=dict(epochs=105, optimizer="sgd", lr=1e-3, momentum=0.2,
                    checkpoint_every_steps=1000, eval_every_steps=10000),
         smoke=smoke,

@@ -22,7 +22,7 @@ def get_config(arg=None):
         model_name="clstm",
         model=dict(filters=4 if smoke else 16, kernel_size=5, num_layers=2,
                    strides=2, dropout=0.0, head="sequence",
-                   recurrent_activation="sigmoid"),
+                   batch_norm="frozen", recurrent_activation="sigmoid"),
         train=dict(epochs=8, optimizer="adam", lr=1e-3, schedule="cosine",
                    warmup_steps=20, log_every_steps=10,
                    checkpoint_every_steps=50, eval_every_steps=100),

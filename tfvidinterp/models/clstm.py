@@ -12,6 +12,23 @@ import keras
 from tfvidinterp import errors
 
 HEADS = ("sequence", "last")
+BATCH_NORMS = ("batch", "frozen")
+
+
+@keras.saving.register_keras_serializable(package="tfvidinterp")
+class FrozenBatchNormalization(keras.layers.BatchNormalization):
+    """Batch normalisation that always runs in inference mode.
+
+    Its moving statistics stay at their initial 0 and 1 and only the scale
+    and offset learn, so it is a per-channel affine map with BN's variables.
+    This is what the reference TF C-LSTM did, which probably produced the
+    paper's C-LSTM results: `tf.layers.batch_normalization` was called
+    without `training`.
+    """
+
+    def call(self, inputs, training=None, mask=None):
+        del training
+        return super().call(inputs, training=False, mask=mask)
 
 
 def build(
@@ -25,6 +42,7 @@ def build(
     padding: str = "same",
     dropout: float = 0.0,
     head: str = "sequence",
+    batch_norm: str = "batch",
     recurrent_activation: str = "sigmoid",
     name: str = "clstm",
 ) -> keras.Model:
@@ -50,6 +68,10 @@ def build(
         dropout: Dropout rate after each ConvLSTM layer.
         head: "sequence" flattens all time steps into the classifier (SSv2
             in the paper); "last" classifies the last time step only.
+        batch_norm: "batch" normalises with batch statistics in training
+            and moving ones in inference; "frozen" always uses the initial
+            statistics (mean 0, variance 1) and learns only scale and
+            offset, as the reference TF code did. Same variables either way.
         recurrent_activation: Gate activation. Keras 3's default is
             "sigmoid"; its "hard_sigmoid" is clip(x / 6 + 0.5, 0, 1), which
             differs from the reference's Keras 2 default
@@ -63,13 +85,18 @@ def build(
         named "Logits".
 
     Raises:
-        errors.InputError: For an unknown head, a "sequence" head without
+        errors.InputError: For an unknown head or batch_norm, a "sequence" head without
             `num_frames`, no `image_size`, or frames too small for
             `num_layers`.
     """
     if head not in HEADS:
         raise errors.InputError(
             f"Unknown C-LSTM head {head!r}; known: {list(HEADS)}"
+        )
+    if batch_norm not in BATCH_NORMS:
+        raise errors.InputError(
+            f"Unknown C-LSTM batch_norm {batch_norm!r}; known: "
+            f"{list(BATCH_NORMS)}"
         )
     if head == "sequence" and num_frames is None:
         raise errors.InputError(
@@ -101,7 +128,9 @@ def build(
             )
         x = keras.layers.Dropout(dropout, name=f"clstm_{i}_dropout")(x)
         x = keras.layers.MaxPooling3D((1, 2, 2), name=f"clstm_{i}_pool")(x)
-        x = keras.layers.BatchNormalization(name=f"clstm_{i}_bn")(x)
+        norm = (FrozenBatchNormalization if batch_norm == "frozen"
+                else keras.layers.BatchNormalization)
+        x = norm(name=f"clstm_{i}_bn")(x)
     if head == "last":
         x = x[:, -1]
     x = keras.layers.Flatten(name="Logits_flatten")(x)
