@@ -1,5 +1,6 @@
 """Tests for tfvidinterp.compare and binaries/compare.py on made-up results."""
 
+import copy
 import csv
 import io
 import json
@@ -217,6 +218,41 @@ class CompareTest(tf.test.TestCase):
         self.assertEqual(report_test.images_loaded(dom), (12, 12))
         pixels = np.asarray(Image.open(shot).convert("L"), np.float32)
         self.assertGreater(pixels.std(), 10)  # Not a blank page.
+
+    def test_report_without_faithfulness_is_unchanged(self):
+        self.assertNotIn("faithfulness", self.stats)
+        self.assertNotIn("faithfulness.csv",
+                         os.listdir(os.path.join(self.out, "tables")))
+        with open(os.path.join(self.out, "report.html")) as f:
+            self.assertNotIn("Faithfulness", f.read())
+
+    def test_faithfulness_table_when_a_model_has_it(self):
+        root = os.path.join(self.get_temp_dir(), "faithful")
+        inputs = [os.path.join(root, m) for m in ("i3d", "clstm")]
+        for source, target in zip(self.inputs, inputs):
+            shutil.copytree(source, target)
+        with open(os.path.join(inputs[0], "faithfulness.json"), "w") as f:
+            json.dump(report_test.FAITHFULNESS, f)
+        config = copy.deepcopy(self.config)
+        config.max_gifs = 0
+        out = os.path.join(root, "out")
+        stats = compare.run(inputs, out, config)
+        self.assertEqual(stats["faithfulness"],
+                         [report_test.FAITHFULNESS, None])
+        with open(os.path.join(out, "report.html")) as f:
+            page = f.read()
+        self.assertIn('<table id="faithfulness"><caption>Faithfulness', page)
+        with open(os.path.join(out, "tables", "faithfulness.csv")) as f:
+            rows = list(csv.reader(f))
+        self.assertEqual(rows[0][2:5], [
+            "I3D (Synthetic)", "I3D (Synthetic) baseline",
+            "I3D (Synthetic) target met"])
+        self.assertEqual(rows[1][2:], ["0.6", "0.3", "yes", "", "", ""])
+        with open(os.path.join(inputs[1], "faithfulness.json"), "w") as f:
+            f.write("{")
+        with self.assertRaisesRegex(errors.InputError, "cannot read .*clstm/"
+                                    "faithfulness.json"):
+            compare.run(inputs, out, config)
 
     def test_bad_inputs(self):
         with self.assertRaisesRegex(errors.InputError, "cannot read results"):

@@ -63,6 +63,25 @@ TABLE = report.Table(
                                         None]], "A note.")
 
 
+# A `tfvidinterp.faithfulness.run` result (also used by compare_test).
+FAITHFULNESS = {
+    "run": "i3d_synthetic", "model_name": "i3d", "results_dir": "x",
+    "clips": 10, "object_clips": 7, "perturbation": "freeze", "seed": 0,
+    "random_orders": 5,
+    "mask_iou": {"learned": 0.6, "random": 0.3, "difference": 0.3},
+    "pointing_game": {"gradcam": 0.25, "centre": 0.5, "frames": 40,
+                      "tolerance_px": 3},
+    "time_profile": {"inside": 0.7, "outside": 0.2, "ratio": 3.5,
+                     "mass_inside": 0.55, "window_fraction": 0.35},
+    "deletion": {"learned": 0.3, "random": 0.5},
+    "insertion": {"learned": 0.6, "random": 0.5},
+    "sanity": {"spearman": None, "spearman_std": None, "clips": 0,
+               "constant_maps": 10},
+    "targets": {"mask_iou": True, "pointing_game": False, "deletion": True,
+                "sanity": None},
+}
+
+
 class ReportTest(tf.test.TestCase, parameterized.TestCase):
 
     @parameterized.parameters(
@@ -121,6 +140,37 @@ class ReportTest(tf.test.TestCase, parameterized.TestCase):
         self.assertEqual(tables[3].rows[3][-1], 3)
         self.assertEqual(tables[4].rows, [["Drop ratio", "m0", "m1", 2.0,
                                            0.01, 3, 3]])
+
+    def test_faithfulness_table(self):
+        table = report.faithfulness_table([FAITHFULNESS, None],
+                                          ["I3D (Synthetic)", "C-LSTM"])
+        self.assertEqual(table.id, "faithfulness")
+        self.assertEqual(table.columns, [
+            "Measure", "Target", "I3D (Synthetic)",
+            "I3D (Synthetic) baseline", "I3D (Synthetic) target met",
+            "C-LSTM", "C-LSTM baseline", "C-LSTM target met"])
+        self.assertEqual([row[1:5] for row in table.rows], [
+            [">= baseline + 0.2", 0.6, 0.3, "yes"],
+            ["> baseline", 0.25, 0.5, "no"],
+            ["none (above baseline is faithful)", 0.7, 0.2, None],
+            ["none (above baseline is faithful)", 0.55, 0.35, None],
+            ["< baseline", 0.3, 0.5, "yes"],
+            ["none (above baseline is faithful)", 0.6, 0.5, None],
+            ["< 0.5", None, None, None]])
+        self.assertEqual({tuple(row[5:]) for row in table.rows},
+                         {(None, None, None)})
+        self.assertIn("I3D (Synthetic): 10 clips with ground truth, 7 of "
+                      "object classes", table.note)
+        self.assertIn("tolerance 3 px", table.note)
+        self.assertIn("C-LSTM: not measured.", table.note)
+        lines = report.to_markdown(report.faithfulness_table(
+            [FAITHFULNESS])).splitlines()
+        self.assertEqual(lines[2], "| Measure | Target | I3D (i3d_synthetic) "
+                         "| I3D (i3d_synthetic) baseline | I3D "
+                         "(i3d_synthetic) target met |")
+        self.assertTrue(lines[5].startswith("| Pointing game hit rate; "
+                                            "baseline: the frame centre | "
+                                            "> baseline | 0.25 | 0.5 | no |"))
 
     def test_html_is_self_contained(self):
         png = figures.plot_histograms([[1.0]], ["I3D"], "Blob count", 2)

@@ -1,7 +1,9 @@
 """Compares explained models: the paper's Tables 1-4, Fig. 4, GIFs, report.
 
 Reads the per-clip results of `explain` (one directory per model), and
-optionally each model's `evaluate` JSON, and writes into `output_dir`:
+optionally each model's `evaluate` JSON and the `faithfulness.json` that
+`tfvidinterp.faithfulness` writes into a results directory, and writes into
+`output_dir`:
 `report.html` (self-contained), `tables/*.csv`, `figures/*.png`,
 `gifs/<id>.gif`, `stats.json` and TensorBoard logs under `tb/`.
 """
@@ -19,6 +21,7 @@ import tensorflow as tf
 from tfvidinterp import errors
 from tfvidinterp import workdir as wd
 from tfvidinterp.analysis import blobs
+from tfvidinterp.analysis import faithfulness
 from tfvidinterp.analysis import figures
 from tfvidinterp.analysis import gif
 from tfvidinterp.analysis import report
@@ -79,6 +82,22 @@ def load_eval(path: str) -> dict:
     return result
 
 
+def load_faithfulness(directory: str):
+    """The `faithfulness.json` of a results directory, None if it has none.
+
+    Raises:
+        errors.InputError: The file is not JSON.
+    """
+    path = os.path.join(directory, faithfulness.FILE)
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError) as error:
+        raise errors.InputError(f"cannot read {path}: {error}") from None
+
+
 def measure(results: dict, detector, drop_filter=0.001) -> dict:
     """The paper's measures on every clip of one results directory.
 
@@ -132,7 +151,10 @@ def run(results_dirs, output_dir: str, config, eval_files=None) -> dict:
             for Tables 1-2.
 
     Returns:
-        The content of `stats.json`.
+        The content of `stats.json`; with `"faithfulness"`, one entry per
+        model (None for a model without), when a results directory holds a
+        `faithfulness.json`, which also adds the report's faithfulness
+        table.
 
     Raises:
         errors.InputError: Unreadable inputs, or eval files that do not
@@ -153,6 +175,11 @@ def run(results_dirs, output_dir: str, config, eval_files=None) -> dict:
     stats = _stats(sets, config)
     tables = report.paper_tables(stats["models"], stats["ttests"], evals,
                                  config.drop_filter)
+    faithful = [load_faithfulness(d) for d in results_dirs]
+    if any(faithful):
+        stats["faithfulness"] = _jsonable(faithful)
+        tables.append(report.faithfulness_table(
+            faithful, [s["label"] for s in sets]))
     histograms = [
         (key, name, figures.plot_histograms(
             [s["measures"][key] for s in sets], [s["label"] for s in sets],

@@ -1,7 +1,8 @@
 """The paper's tables, as a self-contained HTML report, CSV and Markdown.
 
 Tables 1-2 come from `evaluate`'s JSON, Tables 3-4 and the t-tests from the
-statistics that `tfvidinterp.compare` writes to `stats.json`. The report
+statistics that `tfvidinterp.compare` writes to `stats.json`, the
+faithfulness table from `tfvidinterp.faithfulness`'s JSON. The report
 embeds its images as data URIs and its style inline, so it opens from disk
 with no server and no network. On load, a small script counts the images the
 browser decoded and writes `data-images-loaded="N/M"` on <body>, which a
@@ -15,6 +16,7 @@ import html
 import io
 import math
 
+from tfvidinterp.analysis import faithfulness
 from tfvidinterp.analysis import statistics
 
 # Display names of the paper's tables; others keep their own name.
@@ -22,6 +24,28 @@ MODEL_NAMES = {"i3d": "I3D", "clstm": "C-LSTM"}
 DATASET_NAMES = {"ssv2": "Smth-smth", "kth": "KTH", "synthetic": "Synthetic"}
 _SPATIAL = ("blob_count", "blob_size", "center_distance")
 _TEMPORAL = ("mask_length", "drop_ratio", "drop_difference")
+_HIGHER = "none (above baseline is faithful)"
+# Faithfulness rows: (measure and its baseline, key in the JSON, value key,
+# baseline key, key in "targets" or None, the target).
+_FAITHFULNESS = (
+    ("Mask IoU with the event window; baseline: a run of the same length "
+     "placed at random", "mask_iou", "learned", "random", "mask_iou",
+     f">= baseline + {faithfulness.MASK_IOU_MARGIN:g}"),
+    ("Pointing game hit rate; baseline: the frame centre", "pointing_game",
+     "gradcam", "centre", "pointing_game", "> baseline"),
+    ("Grad-CAM mean value inside the window; baseline: outside it",
+     "time_profile", "inside", "outside", None, _HIGHER),
+    ("Share of the Grad-CAM mass inside the window; baseline: the window's "
+     "share of the frames", "time_profile", "mass_inside",
+     "window_fraction", None, _HIGHER),
+    ("Deletion area (mask order); baseline: random frame orders",
+     "deletion", "learned", "random", "deletion", "< baseline"),
+    ("Insertion area (mask order); baseline: random frame orders",
+     "insertion", "learned", "random", None, _HIGHER),
+    ("Sanity check: Spearman correlation of the maps with a random-weight "
+     "model's", "sanity", "spearman", None, "sanity",
+     f"< {faithfulness.SANITY_BOUND:g}"),
+)
 
 _STYLE = """
 body { font-family: sans-serif; margin: 2em; color: #222; }
@@ -132,6 +156,58 @@ def paper_tables(models, ttests, evals=None, drop_filter=0.001):
         [[names[t["measure"]], t["a"], t["b"], t["t"], t["p"], t["n_a"],
           t["n_b"]] for t in ttests]))
     return tables
+
+
+def faithfulness_table(results, labels=None) -> Table:
+    """The faithfulness measures of one or more models, with their targets.
+
+    Args:
+        results: `tfvidinterp.faithfulness.run`'s dicts, one per model; None
+            for a model without them (its cells stay empty).
+        labels: Column names, one per model; default "I3D (<run>)" style.
+
+    Returns:
+        A `Table` with id "faithfulness": one row per measure, then the
+        target and, per model, the value, its baseline and whether the
+        target is met ("yes", "no"; empty for a measure without a target
+        or a value).
+    """
+    labels = labels or [
+        f"{MODEL_NAMES.get(r['model_name'], r['model_name'])} ({r['run']})"
+        for r in results]
+    columns = ["Measure", "Target"]
+    for label in labels:
+        columns += [label, f"{label} baseline", f"{label} target met"]
+    rows = []
+    for title, key, value, baseline, target, text in _FAITHFULNESS:
+        row = [title, text]
+        for result in results:
+            part = (result or {}).get(key, {})
+            met = (result or {}).get("targets", {}).get(target)
+            row += [part.get(value), part.get(baseline) if baseline else None,
+                    None if met is None else ("yes" if met else "no")]
+        rows.append(row)
+    notes = []
+    for label, r in zip(labels, results):
+        if r is None:
+            notes.append(f"{label}: not measured.")
+            continue
+        point, sanity = r["pointing_game"], r["sanity"]
+        notes.append(
+            f"{label}: {r['clips']} clips with ground truth, "
+            f"{r['object_clips']} of object classes (mask IoU, time profile, "
+            f"deletion and insertion with the {r['perturbation']} "
+            f"perturbation, {r['random_orders']} random orders); "
+            f"{point['frames']} event frames with an object (pointing game, "
+            f"tolerance {point['tolerance_px']} px); sanity check over "
+            f"{sanity['clips']} clips, {sanity['constant_maps']} constant "
+            "maps left out.")
+    return Table(
+        "faithfulness", "Faithfulness: the explanations against the "
+        "synthetic ground truth", columns, rows,
+        "Areas are means of the T + 1 target-class probabilities as frames "
+        "are perturbed (deletion) or restored (insertion) in order. "
+        + " ".join(notes))
 
 
 def to_csv(table: Table) -> str:
