@@ -15,6 +15,7 @@ from tfvidinterp import compare
 from tfvidinterp import errors
 from tfvidinterp import explain
 from tfvidinterp import export
+from tfvidinterp import results
 from tfvidinterp import train
 from tfvidinterp.data import pipeline
 from tfvidinterp.data import video_io
@@ -164,6 +165,22 @@ class ExplainTest(testing.TrainedRunTestCase):
             explain.run(self.config, self.workdir, ids=["d", "c", "b", "a"],
                         output_dir=directory)
 
+    def test_a_shared_grad_cam_gives_the_same_results(self):
+        model, _ = train.load_model(self.config, self.workdir)
+        cam = explain.make_grad_cam(model, self.config.interp)
+        directory = os.path.join(self.get_temp_dir(), "shared")
+        summary = explain.run(self.config, "unused", max_clips=3,
+                              output_dir=directory, cam=cam)
+        self.assertEqual(summary["clips"], 3)
+        for got, want in zip(_records(directory),
+                             _records(self.first["output_dir"])):
+            self.assertEqual(got["id"], want["id"])
+            self.assertEqual(got["params"], want["params"])
+            self.assertAllClose(got["mask"]["mask"], want["mask"]["mask"],
+                                atol=1e-5)
+            self.assertAllClose(got["original_score"],
+                                want["original_score"], atol=1e-6)
+
     def test_read_ids(self):
         path = os.path.join(self.get_temp_dir(), "ids.txt")
         with open(path, "w") as f:
@@ -197,7 +214,7 @@ class ExplainTest(testing.TrainedRunTestCase):
         self.assertEqual(shards, [selected[0::2], selected[1::2]])
         merged = [r["id"] for r in _records(directory)]
         self.assertEqual(merged, selected)
-        self.assertFalse(explain.merge_shards(directory))
+        self.assertFalse(results.merge_shards(directory))
         self.assertEqual([r["id"] for r in _records(directory)], merged)
 
     def test_errors(self):

@@ -1,47 +1,33 @@
 """Explains a trained model clip by clip: Grad-CAM maps and temporal masks.
 
 `run` explains the clips of a dataset split (or some of them, or one video
-file) in batches, and writes each clip's results as it finishes (the results
-schema of the README, read by `tfvidinterp.compare`):
-
-* `<dir>/meta.json`: the run, model, dataset, classes, split and parameters;
-* `<dir>/gradcam/<id>.npz`: `heatmaps` (T, H, W) float16 in [0, 1] and the
-  model's input `frames` (T, H, W, 3) uint8;
-* `<dir>/results.jsonl`: one JSON line per clip, appended and synced after
-  each batch. A killed run resumes without redoing or duplicating clips.
-
-Several workers split the clips round-robin: clip i of the selection goes to
-shard `i % num_shards`, which writes `results-<k>-of-<n>.jsonl` and, when it
-has finished, `results-<k>-of-<n>.done`. `merge_shards` then gathers every
-shard into `results.jsonl`.
+file) in batches, and writes each batch's results into a results directory
+as it finishes (`tfvidinterp.results`: the format `tfvidinterp.compare`
+reads). Several workers split the clips round-robin: clip i of the selection
+goes to shard `i % num_shards`.
 """
 
-import io
-import json
+import itertools
 import os
-import re
 import time
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from tfvidinterp import distribute
 from tfvidinterp import errors
+from tfvidinterp import results
 from tfvidinterp import train
 from tfvidinterp import workdir as wd
 from tfvidinterp.data import pipeline
+from tfvidinterp.data import prepare
 from tfvidinterp.data import tfrecord
 from tfvidinterp.data import video_io
 from tfvidinterp.data import video_ops
 from tfvidinterp.interp import grad_cam
 from tfvidinterp.interp import temporal_mask
 
-RESULTS = "results.jsonl"
-META = "meta.json"
-GRADCAM = "gradcam"
 TARGETS = ("predicted", "true")
-_SHARD_FILE = re.compile(r"results-(\d+)-of-(\d+)\.jsonl")
 
 
 def run(
@@ -55,6 +41,7 @@ def run(
     shard_index: int | None = None,
     num_shards: int | None = None,
     max_clips: int | None = None,
+    cam: grad_cam.GradCAM | None = None,
 ) -> dict:
     """Explains clips with `config.interp`'s Grad-CAM and temporal mask.
 
@@ -76,6 +63,9 @@ def run(
             `TF_CONFIG` (chief and workers, in that order), else 0 of 1.
         num_shards: Number of workers sharing the clips.
         max_clips: Explain at most the first `max_clips` selected clips.
+        cam: The trained model's Grad-CAM with `config.interp`'s options
+            (`make_grad_cam`), to share one model and its compiled Grad-CAM
+            among runs; default: from `workdir`'s latest checkpoint.
 
     Returns:
         A summary: `output_dir`, `results_file`, `shard` ([k, n]), `clips`
@@ -99,13 +89,16 @@ def run(
     if video is not None and interp.target == "true":
         raise errors.InputError(
             "interp.target 'true' needs labels; a video file has none")
-    shard_index, num_shards = _shard(shard_index, num_shards)
+    shard_index, num_shards = results.worker_shard(shard_index, num_shards)
     if video is None:
         split = split or interp.split or config.eval.split
     # Bad input fails here, before the model is built.
     clips, total = _source(config, split, ids, video)
-    model, info = train.load_model(config, workdir)
-    cam = _grad_cam(model, interp)
+    if cam is None:
+        model, info = train.load_model(config, workdir)
+        cam = make_grad_cam(model, interp)
+    else:
+        model, info = cam.model, prepare.read_info(config.input.data_dir)
     masker = temporal_mask.TemporalMaskExplainer(
         model, interp.perturbation, lambda1=interp.lambda1,
         lambda2=interp.lambda2, beta=interp.beta,
@@ -120,34 +113,28 @@ def run(
         "split": split,
         "params": _params(cam, masker, interp.target),
     }
-    _write_meta(output_dir, meta)
+    results.write_meta(output_dir, meta)
     if total is None:
         total = info["splits"].get(split, {}).get("num_clips")
     if total is not None and max_clips is not None:
         total = min(total, max_clips)
-    sharded = num_shards > 1
-    name = f"results-{shard_index}-of-{num_shards}" if sharded else "results"
-    results_file = os.path.join(output_dir, name + ".jsonl")
-    marker = os.path.join(output_dir, name + ".done")
-    done = _done_ids(results_file)
-    if sharded:
-        done |= _done_ids(os.path.join(output_dir, RESULTS))
-        if os.path.exists(marker):
-            os.remove(marker)
-
+    results_file, marker, done = results.resume(output_dir, shard_index,
+                                                num_shards)
     progress = keras.utils.Progbar(
         None if total is None else len(range(shard_index, total, num_shards)),
         unit_name="clip")
     explained = skipped = 0
     batch = []
-    with open(results_file, "a") as results:
+    with open(results_file, "a") as lines:
 
         def flush():
-            _explain_batch(batch, cam, masker, meta, output_dir, results)
+            _explain_batch(batch, cam, masker, meta, output_dir, lines)
             progress.add(len(batch))
             batch.clear()
 
-        for clip in _assigned(clips, max_clips, shard_index, num_shards):
+        # This shard's clips among the first `max_clips`: i % num_shards.
+        for clip in itertools.islice(clips, shard_index, max_clips,
+                                     num_shards):
             if clip["id"] in done:
                 skipped += 1
                 progress.add(1)
@@ -159,70 +146,14 @@ def run(
                 flush()
         if batch:
             flush()
-    if sharded:
+    if num_shards > 1:
         wd.write_json(marker, {"clips": explained, "skipped": skipped})
     return {
-        "output_dir": output_dir,
-        "results_file": results_file,
-        "shard": [shard_index, num_shards],
-        "clips": explained,
-        "skipped": skipped,
-        "seconds": round(time.time() - start, 1),
-        "merged": merge_shards(output_dir),
+        "output_dir": output_dir, "results_file": results_file,
+        "shard": [shard_index, num_shards], "clips": explained,
+        "skipped": skipped, "seconds": round(time.time() - start, 1),
+        "merged": results.merge_shards(output_dir),
     }
-
-
-def merge_shards(output_dir: str) -> bool:
-    """Gathers the results of finished shards into `results.jsonl`.
-
-    When every shard `k` of some `n` has its `results-<k>-of-<n>.done`
-    marker, the records of their `results-<k>-of-<n>.jsonl` whose ids
-    `results.jsonl` lacks are added to it, in the evaluation order (shard
-    files interleaved round-robin); existing lines are kept as they are.
-    Merging again adds nothing, so every run calls it at its end and the
-    last shard to finish does the merge. The shard files are kept: a shard
-    re-run resumes from its own file.
-
-    Args:
-        output_dir: A results directory.
-
-    Returns:
-        Whether `results.jsonl` was rewritten.
-
-    Raises:
-        errors.InputError: `output_dir` is not a directory.
-    """
-    if not os.path.isdir(output_dir):
-        raise errors.InputError(f"no results directory {output_dir}")
-    groups = {}
-    for name in os.listdir(output_dir):
-        match = _SHARD_FILE.fullmatch(name)
-        if match:
-            groups.setdefault(int(match[2]), set()).add(int(match[1]))
-    path = os.path.join(output_dir, RESULTS)
-    lines = _complete_lines(path)
-    seen = {json.loads(line)["id"] for line in lines}
-    added = False
-    for count, shards in sorted(groups.items()):
-        names = [f"results-{k}-of-{count}" for k in range(count)]
-        if shards != set(range(count)) or not all(
-            os.path.exists(os.path.join(output_dir, n + ".done"))
-            for n in names
-        ):
-            continue
-        shard_lines = [_complete_lines(os.path.join(output_dir, n + ".jsonl"))
-                       for n in names]
-        for row in range(max(map(len, shard_lines))):
-            for rows in shard_lines:
-                if row < len(rows):
-                    clip_id = json.loads(rows[row])["id"]
-                    if clip_id not in seen:
-                        seen.add(clip_id)
-                        lines.append(rows[row])
-                        added = True
-    if added:
-        wd.write_atomic(path, "".join(lines))
-    return added
 
 
 def read_ids(value: str) -> list[str]:
@@ -259,7 +190,7 @@ def explainer_endpoint(model: keras.Model, config):
     Raises:
         errors.InputError: An unknown or time-less Grad-CAM layer.
     """
-    cam = _grad_cam(model, config.interp)
+    cam = make_grad_cam(model, config.interp)
 
     def explain(frames):
         predicted = tf.fill(tf.shape(frames)[:1], -1)
@@ -274,40 +205,13 @@ def explainer_endpoint(model: keras.Model, config):
     return explain
 
 
-def safe_id(clip_id: str) -> str:
-    """`clip_id` as a file name: characters outside [A-Za-z0-9._-] -> "_"."""
-    return re.sub(r"[^A-Za-z0-9._-]", "_", clip_id)
-
-
-def _grad_cam(model, interp):
+def make_grad_cam(model: keras.Model, interp) -> grad_cam.GradCAM:
+    """`model`'s `GradCAM` with the options of a config's `interp`; an
+    unknown or time-less layer raises `errors.InputError`."""
     return grad_cam.GradCAM(
         model, interp.layer or None, weighting=interp.weighting,
         score=interp.score, upsample=interp.upsample,
         normalize=interp.normalize)
-
-
-def _shard(shard_index, num_shards):
-    if shard_index is None and num_shards is None:
-        try:
-            cluster = json.loads(os.environ.get("TF_CONFIG") or "{}").get(
-                "cluster", {})
-        except ValueError:
-            raise errors.InputError("TF_CONFIG is not JSON") from None
-        chiefs = len(cluster.get("chief", []))
-        workers = chiefs + len(cluster.get("worker", []))
-        if workers < 2:
-            return 0, 1
-        task_type, index = distribute.task()
-        if task_type not in ("chief", "worker"):
-            raise errors.InputError(
-                f"TF_CONFIG task {task_type!r} is neither chief nor worker")
-        return index + (chiefs if task_type == "worker" else 0), workers
-    if shard_index is None or num_shards is None:
-        raise errors.InputError("give both shard_index and num_shards")
-    if not 0 <= shard_index < num_shards:
-        raise errors.InputError(
-            f"shard_index {shard_index} is not in [0, {num_shards})")
-    return shard_index, num_shards
 
 
 def _params(cam, masker, target):
@@ -321,21 +225,6 @@ def _params(cam, masker, target):
         **{name: getattr(masker, name) for name in names},
         "target": target,
     }
-
-
-def _write_meta(output_dir, meta):
-    path = os.path.join(output_dir, META)
-    if os.path.exists(path):
-        with open(path) as f:
-            old = json.load(f)
-        # JSON has no tuples: compare as JSON would store them.
-        new = json.loads(json.dumps(meta))
-        changed = [k for k in new if k != "run" and old.get(k) != new[k]]
-        if changed:
-            raise errors.InputError(
-                f"{output_dir} holds results made with another "
-                f"{', '.join(changed)}; choose another output_dir")
-    wd.write_json(path, meta)
 
 
 def _check_ids(config, split, ids):
@@ -391,13 +280,10 @@ def _unbatch(dataset, wanted):
 
 def _video_clip(path, num_frames, image_size):
     """One clip of a video file, prepared as the pipeline prepares clips."""
-    height, width = (
-        (image_size, image_size) if isinstance(image_size, int)
-        else image_size)
     # Resizing while decoding keeps a long video's frames small in memory;
     # the short side still covers the crop, so the pipeline's resize and
     # crop below decide the input.
-    frames = video_io.decode(path, short_side=max(height, width))
+    frames = video_io.decode(path, short_side=int(np.max(image_size)))
     video = tf.gather(frames, video_ops.sample_indices(len(frames),
                                                        num_frames))
     video = video_ops.resize_short_side(video, image_size)
@@ -406,16 +292,7 @@ def _video_clip(path, num_frames, image_size):
             "label": None, "has_ground_truth": False}
 
 
-def _assigned(clips, max_clips, shard_index, num_shards):
-    """This shard's clips among the first `max_clips`: i % num_shards."""
-    for position, clip in enumerate(clips):
-        if position == max_clips:
-            return
-        if position % num_shards == shard_index:
-            yield clip
-
-
-def _explain_batch(batch, cam, masker, meta, output_dir, results):
+def _explain_batch(batch, cam, masker, meta, output_dir, lines):
     """Explains `batch`, writes its maps, then appends and syncs its lines."""
     frames = np.stack([clip["frames"] for clip in batch])
     labels = [None if clip["label"] is None else int(clip["label"])
@@ -427,15 +304,12 @@ def _explain_batch(batch, cam, masker, meta, output_dir, results):
     probabilities = tf.nn.softmax(maps["logits"]).numpy()
     heatmaps = maps["heatmaps"].numpy().astype(np.float16)
     pixels = np.clip(np.rint(frames), 0, 255).astype(np.uint8)
-    lines = []
+    records = []
     for i, clip in enumerate(batch):
-        file = f"{GRADCAM}/{safe_id(clip['id'])}.npz"
-        buffer = io.BytesIO()
-        np.savez_compressed(buffer, heatmaps=heatmaps[i], frames=pixels[i])
-        wd.write_atomic(os.path.join(output_dir, file), buffer.getvalue(),
-                        "wb")
+        file = results.write_gradcam(output_dir, clip["id"], heatmaps[i],
+                                     pixels[i])
         label = labels[i]
-        record = {
+        records.append({
             "id": clip["id"],
             "split": meta["split"],
             "model_name": meta["model_name"],
@@ -453,11 +327,8 @@ def _explain_batch(batch, cam, masker, meta, output_dir, results):
             "mask": _mask_record(masks, i, masker.perturbation),
             "ground_truth": _ground_truth(clip),
             "params": meta["params"],
-        }
-        lines.append(json.dumps(record) + "\n")
-    results.write("".join(lines))
-    results.flush()
-    os.fsync(results.fileno())
+        })
+    results.append_records(lines, records)
 
 
 def _mask_record(masks, i, perturbation):
@@ -476,34 +347,3 @@ def _ground_truth(clip):
     return {"event": clip["event"].astype(int).tolist(),
             "boxes": clip["boxes"].tolist(),
             "box_valid": clip["box_valid"].tolist()}
-
-
-def _complete_lines(path):
-    """The `\\n`-ended lines of a results file; [] if there is none."""
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        return [line for line in f if line.endswith("\n")]
-
-
-def _done_ids(path):
-    """Ids in a results file, after cutting a last line a kill left partial.
-
-    Raises:
-        errors.InputError: A complete line that is not a results record.
-    """
-    if not os.path.exists(path):
-        return set()
-    with open(path, "rb+") as f:
-        data = f.read()
-        end = data.rfind(b"\n") + 1
-        if end < len(data):
-            f.truncate(end)
-    ids = set()
-    for number, line in enumerate(data[:end].splitlines(), 1):
-        try:
-            ids.add(json.loads(line)["id"])
-        except (ValueError, KeyError, TypeError):
-            raise errors.InputError(
-                f"{path} line {number} is not a results record") from None
-    return ids
