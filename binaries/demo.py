@@ -1,0 +1,55 @@
+"""The main job on the embedded synthetic data, from nothing to a report.
+
+Example:
+    python -m binaries.demo --workdir=runs/demo
+
+Makes the synthetic dataset, trains configs/i3d_synthetic.py and
+configs/clstm_synthetic.py, evaluates and explains both, measures the
+faithfulness of the explanations, writes HTML reports and exports
+SavedModels, then prints where everything is. Re-running the same command
+skips what is done and resumes what was interrupted; --fresh starts over.
+"""
+
+from absl import flags
+from absl import logging
+
+from configs import clstm_synthetic
+from configs import compare
+from configs import i3d_synthetic
+from tfvidinterp import cli
+from tfvidinterp import demo
+
+_WORKDIR = flags.DEFINE_string(
+    "workdir", "runs/demo", "The demo's directory (empty or a demo's).")
+_CLIPS = flags.DEFINE_integer(
+    "clips", 16, "Validation clips to explain with each model and mask.",
+    lower_bound=1)
+_SYNTHETIC_CLIPS = flags.DEFINE_string(
+    "synthetic_clips", None,
+    "Train,validation,test clips of the synthetic dataset (default "
+    "800,200,200; with --smoke 16,8,0).")
+_FRESH = flags.DEFINE_boolean(
+    "fresh", False, "Delete the demo's outputs in --workdir first.")
+_SMOKE = flags.DEFINE_boolean(
+    "smoke", False, "Tiny models, clips and dataset: a check in minutes.")
+
+
+def main(argv):
+    del argv
+    if not flags.FLAGS["verbosity"].present:
+        # Keeps the stages' lines readable: exporting logs hundreds of
+        # tensor names per signature at INFO.
+        logging.set_verbosity(logging.WARNING)
+    arg = "smoke" if _SMOKE.value else None
+    default = demo.SMOKE_SYNTHETIC_CLIPS if arg else demo.SYNTHETIC_CLIPS
+    demo.run(
+        _WORKDIR.value,
+        {"i3d": i3d_synthetic.get_config(arg),
+         "clstm": clstm_synthetic.get_config(arg)},
+        compare.get_config(arg), clips=_CLIPS.value,
+        synthetic_clips=_SYNTHETIC_CLIPS.value or default,
+        fresh=_FRESH.value)
+
+
+if __name__ == "__main__":
+    cli.run(main)
