@@ -13,7 +13,7 @@ CONFIGS = sorted(
     os.path.relpath(p, testing.REPO)
     for p in glob.glob(os.path.join(testing.REPO, "configs", "*.py"))
     # Training configs only; compare.py and the like configure other jobs.
-    if not os.path.basename(p).startswith(("_", "common", "compare"))
+    if not os.path.basename(p).startswith(("_", "common", "compare", "benchmark"))
 )
 
 

@@ -1,0 +1,1 @@
+"""Speed measurements, each against its baseline, reported as ratios."""
