@@ -1,11 +1,16 @@
 r"""A small C-LSTM trained on the embedded synthetic dataset (the demo's model).
 
-Command:
+Command (the data as `binaries.demo` writes it):
+    python -m binaries.prepare_data --output_dir=data/synthetic32 \
+        --image_size=32 --synthetic_clips=3200,400,400
     python -m binaries.train --config=configs/clstm_synthetic.py \
         --workdir=runs/clstm_synthetic
 
-Adam instead of the paper's SGD. Expected: see "Results on the synthetic data"
-in the README: this configuration does NOT yet reach the 90 % target.
+Adam instead of the paper's SGD, and the reference code's frozen batch norm:
+with batch statistics this model does not learn the task at all (see the
+README). 32x32 frames keep a CPU run to minutes; the last ConvLSTM layer then
+has 4x4 cells. Expected: 0.978 validation accuracy, 0.008 on time-reversed
+clips ("Results on the synthetic data" in the README).
 """
 
 from configs import common
@@ -14,17 +19,22 @@ from configs import common
 def get_config(arg=None):
     """The experiment config; `arg="smoke"` gives a 2-step CPU run."""
     smoke = arg == "smoke"
-    return common.training_config(
-        data_dir="data/synthetic",
+    config = common.training_config(
+        data_dir="data/synthetic32",
         num_frames=16,
-        image_size=64,
+        image_size=32,
         batch_size=16,
         model_name="clstm",
         model=dict(filters=4 if smoke else 16, kernel_size=5, num_layers=2,
                    strides=2, dropout=0.0, head="sequence",
                    batch_norm="frozen", recurrent_activation="sigmoid"),
-        train=dict(epochs=8, optimizer="adam", lr=1e-3, schedule="cosine",
+        # It learns suddenly, between steps 400 and 600 (of 1000).
+        train=dict(epochs=5, optimizer="adam", lr=2e-3, schedule="cosine",
                    warmup_steps=20, log_every_steps=10,
-                   checkpoint_every_steps=50, eval_every_steps=100),
+                   checkpoint_every_steps=100, eval_every_steps=200),
         smoke=smoke,
     )
+    # The demo's budget (the method: 300); at lr 0.1 a mask logit can still
+    # move by ~10, twice the +-5 of its initialisation.
+    config.interp.iterations = 5 if smoke else 100
+    return config

@@ -212,6 +212,13 @@ class DemoTest(tf.test.TestCase):
                 run_quietly(other, self.configs, self.compare, fresh=fresh)
         self.assertEqual(os.listdir(other), ["notes.json"])
 
+    def test_data_is_written_at_the_largest_frame_size(self):
+        clstm = self.configs["clstm"]
+        clstm.input.image_size = 16
+        run_quietly(self.workdir, {**self.configs, "clstm": clstm},
+                    self.compare, clips=3, synthetic_clips="6,4,0")
+        self.assertEqual(self.calls[0][3]["image_size"], 32)
+
     def test_bad_options(self):
         clstm = self.configs["clstm"]
         clstm.input.num_frames = 16
@@ -220,7 +227,7 @@ class DemoTest(tf.test.TestCase):
             (dict(synthetic_clips="8,8"), "got '8,8'"),
             (dict(synthetic_clips=(0, 8, 8)), r"got \(0, 8, 8\)"),
             (dict(configs={**self.configs, "clstm": clstm}),
-             "num_frames and image_size differ"),
+             r"the configs. num_frames differ: \[8, 16\]"),
         ):
             options = {"configs": {"i3d": self.configs["i3d"]}, **options}
             with self.assertRaisesRegex(errors.InputError, message):
