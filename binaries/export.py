@@ -15,10 +15,7 @@ from absl import flags
 from ml_collections import config_flags
 
 from tfvidinterp import cli
-from tfvidinterp import explain
 from tfvidinterp import export
-from tfvidinterp import train
-from tfvidinterp import workdir as wd
 
 _CONFIG = config_flags.DEFINE_config_file(
     "config", None, "The config the run was trained with.", lock_config=True
@@ -29,14 +26,8 @@ flags.mark_flags_as_required(["config", "workdir"])
 
 def main(argv):
     del argv
-    model, _ = train.load_model(_CONFIG.value, _WORKDIR.value)
-    path = wd.path(_WORKDIR.value, wd.EXPORT, "classifier")
-    export.export_saved_model(model, path)
-    print(f"SavedModel written to {path}")
-    path = wd.path(_WORKDIR.value, wd.EXPORT, "explainer")
-    endpoint = explain.explainer_endpoint(model, _CONFIG.value)
-    export.export_saved_model(model, path, endpoints={"explain": endpoint})
-    print(f"SavedModel written to {path}")
+    for path in export.export_run(_CONFIG.value, _WORKDIR.value).values():
+        print(f"SavedModel written to {path}")
 
 
 if __name__ == "__main__":

@@ -177,7 +177,7 @@ def run(results_dirs, output_dir: str, config, eval_files=None) -> dict:
                                  config.drop_filter)
     faithful = [load_faithfulness(d) for d in results_dirs]
     if any(faithful):
-        stats["faithfulness"] = _jsonable(faithful)
+        stats["faithfulness"] = wd.jsonable(faithful)
         tables.append(report.faithfulness_table(
             faithful, [s["label"] for s in sets]))
     histograms = [
@@ -210,7 +210,7 @@ def _stats(sets, config):
         for a, b in itertools.combinations(sets, 2)
         for key, _ in statistics.MEASURES
     ]
-    return _jsonable({
+    return wd.jsonable({
         "blob_detector": dict(config.blobs),
         "drop_filter": config.drop_filter,
         "models": models,
@@ -319,16 +319,3 @@ def _labels(sets):
 def _safe(name):
     """`name` as a file name: runs of other characters become one "_"."""
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "_"
-
-
-def _jsonable(value):
-    """Plain JSON: NumPy numbers as Python ones, NaN as null."""
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (float, np.floating)):
-        return None if math.isnan(value) else float(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    return value

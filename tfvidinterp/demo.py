@@ -203,8 +203,7 @@ class _Demo:
                             "report.html")
 
     def saved_models(self, name):
-        return {kind: wd.path(self.runs[name], wd.EXPORT, kind)
-                for kind in ("classifier", "explainer")}
+        return export.saved_model_paths(self.runs[name])
 
     def _prepare(self):
         config = next(iter(self.configs.values()))
@@ -249,12 +248,7 @@ class _Demo:
                     eval_files=[self.eval_file(n) for n in self.runs])
 
     def _export(self, name):
-        model, _ = train.load_model(self.configs[name], self.runs[name])
-        paths = self.saved_models(name)
-        export.export_saved_model(model, paths["classifier"])
-        endpoint = explain.explainer_endpoint(model, self.configs[name])
-        export.export_saved_model(model, paths["explainer"],
-                                  endpoints={"explain": endpoint})
+        export.export_run(self.configs[name], self.runs[name])
 
     def summary(self, seconds):
         """`run`'s summary, read from the stages' outputs."""

@@ -26,13 +26,16 @@ def predict(model, dataset):
     forward = tf.function(lambda x: model(x, training=False))
     outputs = {"logits": [], "reversed": [], "labels": [], "ids": []}
     progress = keras.utils.Progbar(None, unit_name="batch")
-    for batch in dataset:
+    batches = 0
+    for batches, batch in enumerate(dataset, start=1):
         frames = batch["frames"]
         outputs["logits"].append(forward(frames).numpy())
         outputs["reversed"].append(forward(tf.reverse(frames, [1])).numpy())
         outputs["labels"].append(batch["label"].numpy())
         outputs["ids"].append(batch["id"].numpy())
-        progress.add(1)
+        progress.update(batches)
+    # The number of batches is unknown up front: end the bar's line here.
+    progress.update(batches, finalize=True)
     return tuple(np.concatenate(outputs[k]) for k in
                  ("logits", "reversed", "labels", "ids"))
 

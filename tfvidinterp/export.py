@@ -24,6 +24,7 @@ import keras
 import tensorflow as tf
 
 from tfvidinterp import errors
+from tfvidinterp import workdir as wd
 from tfvidinterp.data import video_ops
 
 SERVE = "serve"
@@ -76,6 +77,37 @@ def export_saved_model(
         add_video_endpoints(archive, name, fn, model, num_frames=num_frames)
     _write_atomically(archive, path)
     return path
+
+
+def export_run(config, run_dir: str) -> dict[str, str]:
+    """Exports a training run's latest checkpoint as its two SavedModels.
+
+    Args:
+        config: The config the run was trained with.
+        run_dir: The run's working directory.
+
+    Returns:
+        {"classifier": path, "explainer": path} under `<run_dir>/export`: the
+        classifier serves `serve`; the explainer adds `explain`, Grad-CAM
+        heatmaps at `config.interp.layer` for the predicted classes.
+    """
+    # Imported here: both build on this module's level of the package.
+    from tfvidinterp import explain
+    from tfvidinterp import train
+
+    model, _ = train.load_model(config, run_dir)
+    paths = saved_model_paths(run_dir)
+    export_saved_model(model, paths["classifier"])
+    export_saved_model(
+        model, paths["explainer"],
+        endpoints={"explain": explain.explainer_endpoint(model, config)})
+    return paths
+
+
+def saved_model_paths(run_dir: str) -> dict[str, str]:
+    """Where `export_run` writes a run's SavedModels."""
+    return {kind: wd.path(run_dir, wd.EXPORT, kind)
+            for kind in ("classifier", "explainer")}
 
 
 def add_video_endpoints(

@@ -113,7 +113,7 @@ def run(config, workdir: str, results_dir: str, *, seed: int = 0,
             ("spearman", "spearman_std", "clips", "constant_maps")),
     }
     result["targets"] = measures.targets(result)
-    result = _rounded(result)
+    result = wd.jsonable(result, digits=4)
     wd.write_json(os.path.join(results_dir, measures.FILE), result)
     return result
 
@@ -290,16 +290,3 @@ def _sanity(config, num_classes, records, clips, seed, batch_size=8):
             "spearman_std": finite.std() if len(finite) else np.nan,
             "clips": len(finite),
             "constant_maps": int(np.sum(~np.isfinite(correlations)))}
-
-
-def _rounded(value):
-    """JSON-ready: floats to 4 decimals, NaN and infinities to None."""
-    if isinstance(value, dict):
-        return {k: _rounded(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_rounded(v) for v in value]
-    if isinstance(value, (float, np.floating)):
-        return round(float(value), 4) if np.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value

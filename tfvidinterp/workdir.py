@@ -1,8 +1,11 @@
 """The fixed layout of a run's working directory."""
 
 import json
+import math
 import os
 import tempfile
+
+import numpy as np
 
 CONFIG = "config.json"  # The resolved config of the run.
 CHECKPOINTS = "ckpt"  # The chief's tf.train checkpoints.
@@ -35,3 +38,19 @@ def write_atomic(filename: str, data, mode="w"):
 def write_json(filename: str, value):
     """Writes `value` as indented JSON, atomically."""
     write_atomic(filename, json.dumps(value, indent=2, sort_keys=True) + "\n")
+
+
+def jsonable(value, digits: int | None = None):
+    """`value` as plain JSON types: NumPy numbers become Python ones, NaN and
+    infinities become None, and floats are rounded to `digits` if given."""
+    if isinstance(value, dict):
+        return {k: jsonable(v, digits) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v, digits) for v in value]
+    if isinstance(value, (float, np.floating)):
+        if not math.isfinite(value):
+            return None
+        return float(value) if digits is None else round(float(value), digits)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
