@@ -112,7 +112,7 @@ class DemoTest(tf.test.TestCase):
 
     def test_first_run_calls_each_stage_with_the_demo_paths(self):
         summary, out = self.run_demo()
-        data = os.path.join(self.workdir, "data")
+        data = os.path.join(self.workdir, "data", "32x32")
         explained = []
         for m in ("i3d", "clstm"):
             explained += [("load", m)] + [
@@ -120,7 +120,7 @@ class DemoTest(tf.test.TestCase):
                 for p in ("freeze", "reverse")]
         self.assertEqual(self.calls, [
             ("data", "synthetic", data,
-             dict(num_clips=[6, 4, 0], num_frames=8, image_size=32)),
+             dict(num_clips=[6, 4, 0], num_frames=8, image_size=[32, 32])),
             ("train", "i3d", data), ("train", "clstm", data),
             ("evaluate", "i3d", "validation"),
             ("evaluate", "clstm", "validation"),
@@ -212,12 +212,25 @@ class DemoTest(tf.test.TestCase):
                 run_quietly(other, self.configs, self.compare, fresh=fresh)
         self.assertEqual(os.listdir(other), ["notes.json"])
 
-    def test_data_is_written_at_the_largest_frame_size(self):
+    def test_each_frame_size_gets_its_own_dataset(self):
         clstm = self.configs["clstm"]
         clstm.input.image_size = 16
-        run_quietly(self.workdir, {**self.configs, "clstm": clstm},
-                    self.compare, clips=3, synthetic_clips="6,4,0")
-        self.assertEqual(self.calls[0][3]["image_size"], 32)
+        configs = {**self.configs, "clstm": clstm}
+        run_quietly(self.workdir, configs, self.compare, clips=3,
+                    synthetic_clips="6,4,0")
+        data = os.path.join(self.workdir, "data")
+        made = [(c[2], c[3]["image_size"]) for c in self.calls
+                if c[0] == "data"]
+        self.assertEqual(made, [(os.path.join(data, "16x16"), [16, 16]),
+                                (os.path.join(data, "32x32"), [32, 32])])
+        trained = [c[1:] for c in self.calls if c[0] == "train"]
+        self.assertEqual(trained, [("i3d", os.path.join(data, "32x32")),
+                                   ("clstm", os.path.join(data, "16x16"))])
+        # A new frame size redoes the data (the old size's is deleted).
+        clstm.input.image_size = 24
+        run_quietly(self.workdir, configs, self.compare, clips=3,
+                    synthetic_clips="6,4,0")
+        self.assertEqual(sorted(os.listdir(data)), ["24x24", "32x32"])
 
     def test_bad_options(self):
         clstm = self.configs["clstm"]

@@ -72,6 +72,21 @@ class SyntheticTest(tf.test.TestCase, parameterized.TestCase):
         self.assertEqual(first.window, again.window)
         self.assertNotAllEqual(first.frames, other.frames)
 
+    def test_seed_is_one_scene_at_every_size(self):
+        # The demo's models read 64x64 and 32x32 versions of one dataset.
+        for label in range(len(synthetic.CLASSES)):
+            small = synthetic.generate_clip(label, label, 16, 32)
+            large = synthetic.generate_clip(label, label, 16, 64)
+            self.assertEqual(small.window, large.window)
+            self.assertAllEqual(small.box_valid, large.box_valid)
+            # Pixel rounding: a corner moves by at most 1 pixel of 32.
+            self.assertAllClose(small.boxes, large.boxes, atol=1.5 / 32)
+            halved = large.frames.reshape(16, 32, 2, 32, 2, 3).mean((2, 4))
+            # The same texture and objects: far closer than another seed's.
+            other = synthetic.generate_clip(label + 8, label, 16, 32)
+            error = np.abs(halved - small.frames).mean()
+            self.assertLess(error, 0.3 * np.abs(halved - other.frames).mean())
+
     @parameterized.parameters((4, 2, 2), (16, 4, 8), (32, 8, 16))
     def test_window_length_scales_with_frames(self, frames, shortest, longest):
         windows = [

@@ -130,10 +130,16 @@ class _Demo:
         self.workdir, self.clips, self.counts = workdir, clips, counts
         self.data = os.path.join(workdir, DATA)
         self.runs = {name: os.path.join(workdir, name) for name in configs}
-        self.configs = {}
+        # One dataset per frame size, each model reading its own: resizing
+        # 64x64 clips to 32x32 in the input pipeline cost the C-LSTM 11
+        # points of accuracy (0.865 against 0.978 on clips drawn at 32x32).
+        self.data_dirs, self.configs = {}, {}
         for name, config in configs.items():
+            size = _height_width(config.input.image_size)
+            path = os.path.join(self.data, "x".join(map(str, size)))
+            self.data_dirs[size] = path
             self.configs[name] = copy.deepcopy(config)
-            self.configs[name].input.data_dir = self.data
+            self.configs[name].input.data_dir = path
         self.compare_config = compare_config
         # As JSON stores them, so a re-run compares like with like.
         self.options = json.loads(json.dumps({
@@ -154,10 +160,12 @@ class _Demo:
 
         if stage == "data":
             config = next(iter(self.configs.values()))
-            info = os.path.join(self.data, prepare.INFO_FILE)
             return ([self.counts, config.input.num_frames,
-                     config.input.image_size],
-                    [stages.Part("data", self._prepare, (info,))],
+                     sorted(self.data_dirs)],
+                    [stages.Part(os.path.basename(path),
+                                 functools.partial(self._prepare, size),
+                                 (os.path.join(path, prepare.INFO_FILE),))
+                     for size, path in sorted(self.data_dirs.items())],
                     [self.data])
         if stage == "train":
             return ({n: {k: v for k, v in c.items() if k != "interp"}
@@ -205,16 +213,16 @@ class _Demo:
     def saved_models(self, name):
         return export.saved_model_paths(self.runs[name])
 
-    def _prepare(self):
+    def _prepare(self, size):
         config = next(iter(self.configs.values()))
-        # Written at the largest frame size; the input pipeline of a model
-        # with smaller frames resizes them.
-        size = max(_side(c.input.image_size) for c in self.configs.values())
         # In-process generation beats a worker pool here: 9 s against 14 s
         # for 1,200 clips on 2 cores, the pool's start-up being the cost.
-        prepare.run("synthetic", self.data, num_workers=0, source_options=dict(
-            num_clips=self.counts, num_frames=config.input.num_frames,
-            image_size=size))
+        # A seed draws the same scene at every size, so both models see the
+        # same clips (`tfvidinterp.data.synthetic`).
+        prepare.run("synthetic", self.data_dirs[size], num_workers=0,
+                    source_options=dict(num_clips=self.counts,
+                                        num_frames=config.input.num_frames,
+                                        image_size=list(size)))
 
     def _train(self, name):
         train.run(self.configs[name], self.runs[name])
@@ -271,8 +279,10 @@ class _Demo:
         }
 
 
-def _side(image_size):
-    return image_size if isinstance(image_size, int) else max(image_size)
+def _height_width(image_size):
+    if isinstance(image_size, int):
+        return image_size, image_size
+    return tuple(image_size)
 
 
 def _summary_text(summary, demo):

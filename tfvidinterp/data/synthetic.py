@@ -96,6 +96,10 @@ def generate_clip(
     if min(height, width) < 16:
         raise errors.InputError(f"image_size must be >= 16, got {image_size}.")
     rng = np.random.default_rng(seed)
+    # The pixel noise has its own stream: the main one then draws the same
+    # numbers at every frame size, so a seed is one scene (class, window,
+    # shapes, colours, paths, texture) at 32x32 and at 64x64 alike.
+    noise = np.random.default_rng((seed, 1))
     shortest = max(2, round(num_frames / 4))
     length = int(rng.integers(shortest, max(shortest, num_frames // 2) + 1))
     start = int(rng.integers(0, num_frames - length + 1))
@@ -104,10 +108,10 @@ def generate_clip(
     boxes = np.zeros((num_frames, MAX_OBJECTS, 4), np.float32)
     valid = np.zeros((num_frames, MAX_OBJECTS), bool)
     if name in PAN_CLASSES:
-        frames = _pan(rng, name, num_frames, height, width, window)
+        frames = _pan(rng, noise, name, num_frames, height, width, window)
         return Clip(frames, label, window, boxes, valid)
 
-    background = _texture(rng, height, width)
+    background = _texture(rng, noise, height, width)
     frames = np.repeat(background[None], num_frames, axis=0)
     progress = np.linspace(0.0, 1.0, length)
     if name in _REVERSED:
@@ -129,21 +133,22 @@ def generate_clip(
     return Clip(frames, label, window, boxes, valid)
 
 
-def _texture(rng, height, width):
+def _texture(rng, noise, height, width):
     """A (height, width, 3) uint8 grey texture of blobs about 1/8 frame."""
     cell = max(2, min(height, width) // 8)
     coarse = rng.uniform(70.0, 185.0, (height // cell + 2, width // cell + 2))
     smooth = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_CUBIC)
     tint = rng.uniform(-15.0, 15.0, 3)
-    noise = rng.normal(0.0, 6.0, (height, width, 3))
-    texture = smooth[..., None] + tint + noise
+    grain = noise.normal(0.0, 6.0, (height, width, 3))
+    texture = smooth[..., None] + tint + grain
     return np.clip(texture, 0, 255).astype(np.uint8)
 
 
-def _pan(rng, name, num_frames, height, width, window):
+def _pan(rng, noise, name, num_frames, height, width, window):
     """Frames of a view sliding over a wider texture during `window`."""
-    shift = int(rng.integers(width // 4, width // 2 + 1))
-    texture = _texture(rng, height, width + width // 2)
+    # A fraction, not an integer range, keeps the stream size-independent.
+    shift = round(width * rng.uniform(0.25, 0.5))
+    texture = _texture(rng, noise, height, width + width // 2)
     start, end = window
     # The view moves in every window frame and rests after it.
     steps = np.clip((np.arange(num_frames) - start + 1) / (end - start), 0, 1)
