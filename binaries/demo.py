@@ -22,12 +22,12 @@ from tfvidinterp import demo
 _WORKDIR = flags.DEFINE_string(
     "workdir", "runs/demo", "The demo's directory (empty or a demo's).")
 _CLIPS = flags.DEFINE_integer(
-    "clips", 8, "Validation clips to explain with each model and mask.",
+    "clips", 8, "Test clips to explain with each model and mask.",
     lower_bound=1)
 _SYNTHETIC_CLIPS = flags.DEFINE_string(
     "synthetic_clips", None,
     "Train,validation,test clips of the synthetic dataset (default "
-    "3200,400,400; with --smoke 16,8,0).")
+    "3200,400,400; with --smoke 16,8,8).")
 _FRESH = flags.DEFINE_boolean(
     "fresh", False, "Delete the demo's outputs in --workdir first.")
 _SMOKE = flags.DEFINE_boolean(

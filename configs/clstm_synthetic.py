@@ -9,8 +9,12 @@ Command (the data as `binaries.demo` writes it):
 Adam instead of the paper's SGD, and the reference code's frozen batch norm:
 with batch statistics this model does not learn the task at all (see the
 README). 32x32 frames keep a CPU run to minutes; the last ConvLSTM layer then
-has 4x4 cells. Expected: 0.978 validation accuracy, 0.008 on time-reversed
-clips ("Results on the synthetic data" in the README).
+has 4x4 cells. It learns suddenly, at a step that varies between runs:
+0.29, 0.58, 0.89, 0.96 validation accuracy at steps 200-500 of a 700-step
+run; 0.45 at step 400 and 0.96 at 600 of a 1,000-step run (0.978 at its
+end); training loss still 1.1 at step 700 in a third. So it
+trains up to 1,000 steps and stops at the first evaluation with 0.95
+validation accuracy. See "Results on the synthetic data" in the README.
 """
 
 from configs import common
@@ -28,10 +32,10 @@ def get_config(arg=None):
         model=dict(filters=4 if smoke else 16, kernel_size=5, num_layers=2,
                    strides=2, dropout=0.0, head="sequence",
                    batch_norm="frozen", recurrent_activation="sigmoid"),
-        # It learns suddenly, between steps 400 and 600 (of 1000).
-        train=dict(epochs=5, optimizer="adam", lr=2e-3, schedule="cosine",
-                   warmup_steps=20, log_every_steps=10,
-                   checkpoint_every_steps=100, eval_every_steps=200),
+        train=dict(epochs=1, steps_per_epoch=1000, optimizer="adam", lr=2e-3,
+                   schedule="cosine", warmup_steps=20, log_every_steps=10,
+                   checkpoint_every_steps=100, eval_every_steps=100,
+                   target_accuracy=0.95),
         smoke=smoke,
     )
     # The demo's budget (the method: 300); at lr 0.1 a mask logit can still

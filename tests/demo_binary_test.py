@@ -54,13 +54,13 @@ class DemoSmokeTest(tf.test.TestCase):
             self.assertIn(text, page)
         for model in ("i3d", "clstm"):
             result = compare.load_eval(self.path(model, "eval",
-                                                 "validation.json"))
+                                                 "test.json"))
             self.assertBetween(result["reversed"]["top1"], 0.0, 1.0)
             self.assertIn(f"  {model}: {result['forward']['top1']:.3f} / "
                           f"{result['reversed']['top1']:.3f}\n", self.out)
             for perturbation in ("freeze", "reverse"):
                 loaded = compare.load_results(self.path(
-                    model, "explain", f"validation_{perturbation}"))
+                    model, "explain", f"test_{perturbation}"))
                 self.assertLen(loaded["records"], 4)
                 self.assertEqual(
                     {r["mask"]["perturbation"] for r in loaded["records"]},

@@ -104,7 +104,7 @@ class DemoTest(tf.test.TestCase):
 
     def run_demo(self, **options):
         self.calls.clear()
-        options = {"clips": 3, "synthetic_clips": "6,4,0", **options}
+        options = {"clips": 3, "synthetic_clips": "6,4,4", **options}
         return run_quietly(self.workdir, self.configs, self.compare, **options)
 
     def stages_run(self):
@@ -116,20 +116,20 @@ class DemoTest(tf.test.TestCase):
         explained = []
         for m in ("i3d", "clstm"):
             explained += [("load", m)] + [
-                ("explain", m, p, 3, "validation", f"validation_{p}")
+                ("explain", m, p, 3, "test", f"test_{p}")
                 for p in ("freeze", "reverse")]
         self.assertEqual(self.calls, [
             ("data", "synthetic", data,
-             dict(num_clips=[6, 4, 0], num_frames=8, image_size=[32, 32])),
+             dict(num_clips=[6, 4, 4], num_frames=8, image_size=[32, 32])),
             ("train", "i3d", data), ("train", "clstm", data),
-            ("evaluate", "i3d", "validation"),
-            ("evaluate", "clstm", "validation"),
+            ("evaluate", "i3d", "test"),
+            ("evaluate", "clstm", "test"),
             *explained,
-            ("faithfulness", "i3d", "validation_freeze"),
-            ("faithfulness", "clstm", "validation_freeze"),
-            *[("compare", report, 2, f"i3d/explain/validation_{p}",
-               f"clstm/explain/validation_{p}", "i3d/eval/validation.json",
-               "clstm/eval/validation.json")
+            ("faithfulness", "i3d", "test_freeze"),
+            ("faithfulness", "clstm", "test_freeze"),
+            *[("compare", report, 2, f"i3d/explain/test_{p}",
+               f"clstm/explain/test_{p}", "i3d/eval/test.json",
+               "clstm/eval/test.json")
               for p, report in demo.REPORTS.items()],
             *[call for m in ("i3d", "clstm") for call in (
                 ("load", m), ("export", m, "classifier"),
@@ -180,12 +180,12 @@ class DemoTest(tf.test.TestCase):
         self.configs["clstm"].train.epochs = 2
         self.run_demo(clips=2)
         self.assertEqual(self.stages_run(), list(demo.STAGES)[1:])
-        self.run_demo(clips=2, synthetic_clips=(7, 4, 0))
+        self.run_demo(clips=2, synthetic_clips=(7, 4, 4))
         self.assertEqual(self.stages_run(), list(demo.STAGES))
 
     def test_an_interrupted_stage_resumes(self):
-        self.fail = ("explain", "clstm", "freeze", 3, "validation",
-                     "validation_freeze")
+        self.fail = ("explain", "clstm", "freeze", 3, "test",
+                     "test_freeze")
         with self.assertRaisesRegex(RuntimeError, "killed"):
             self.run_demo()
         self.fail = None
@@ -217,7 +217,7 @@ class DemoTest(tf.test.TestCase):
         clstm.input.image_size = 16
         configs = {**self.configs, "clstm": clstm}
         run_quietly(self.workdir, configs, self.compare, clips=3,
-                    synthetic_clips="6,4,0")
+                    synthetic_clips="6,4,4")
         data = os.path.join(self.workdir, "data")
         made = [(c[2], c[3]["image_size"]) for c in self.calls
                 if c[0] == "data"]
@@ -229,7 +229,7 @@ class DemoTest(tf.test.TestCase):
         # A new frame size redoes the data (the old size's is deleted).
         clstm.input.image_size = 24
         run_quietly(self.workdir, configs, self.compare, clips=3,
-                    synthetic_clips="6,4,0")
+                    synthetic_clips="6,4,4")
         self.assertEqual(sorted(os.listdir(data)), ["24x24", "32x32"])
 
     def test_bad_options(self):

@@ -83,7 +83,10 @@ class DistributeTest(testing.SyntheticDataTestCase):
                  f"--config.input.data_dir={self.data_dir}",
                  "--config.strategy=multi_worker_mirrored",
                  "--config.train.steps_per_epoch=4",
-                 "--config.train.checkpoint_every_steps=2"],
+                 "--config.train.checkpoint_every_steps=2",
+                 # Only the chief evaluates; both must still stop at once.
+                 "--config.train.eval_every_steps=2",
+                 "--config.train.target_accuracy=1e-9"],
                 cwd=testing.REPO, env=env, stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE, text=True))
         outputs = [p.communicate(timeout=400) for p in processes]
@@ -103,8 +106,14 @@ class DistributeTest(testing.SyntheticDataTestCase):
         for name in names:
             self.assertAllClose(chief.get_tensor(name),
                                 worker.get_tensor(name), atol=1e-6)
-        self.assertEqual(int(chief.get_tensor(
-            "optimizer/_iterations/.ATTRIBUTES/VARIABLE_VALUE")), 4)
+        # Accuracy above 0 at step 2 stops both workers there, else at 4.
+        step = int(chief.get_tensor(
+            "optimizer/_iterations/.ATTRIBUTES/VARIABLE_VALUE"))
+        self.assertIn(step, (2, 4))
+        stopped = "Stopped at step 2" in outputs[0][0]
+        self.assertEqual(step, 2 if stopped else 4)
+        self.assertEqual(int(worker.get_tensor(
+            "stopped_at/.ATTRIBUTES/VARIABLE_VALUE")), 2 if stopped else 0)
         self.assertTrue(os.path.exists(wd.path(workdir, wd.MODEL)))
 
 

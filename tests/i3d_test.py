@@ -69,6 +69,19 @@ class I3DTest(tf.test.TestCase, parameterized.TestCase):
         model = i3d.build(num_classes, num_frames=16, image_size=224)
         self.assertEqual(_num_trainable(model), expected)
 
+    def test_bn_momentum_sets_every_moving_average(self):
+        model = i3d.build(3, width=0.0625, bn_momentum=0.9)
+        norms = [layer for layer in model.layers
+                 if isinstance(layer, keras.layers.BatchNormalization)]
+        self.assertLen(norms, 57)  # 3 stem units + 9 blocks x 6.
+        videos = testing.tiny_videos(frames=4, size=32)
+        model(videos, training=True)
+        # One training call moves each mean 10 % of the way (0.99: 1 %).
+        stem = model.get_layer("Conv3d_1a_7x7_bn")
+        batch_mean = keras.Model(model.input, model.get_layer(
+            "Conv3d_1a_7x7_conv").output)(videos).numpy().mean((0, 1, 2, 3))
+        self.assertAllClose(stem.moving_mean, 0.1 * batch_mean, atol=1e-5)
+
     def test_mixed_precision_keeps_float32_logits(self):
         # mixed_float16 has no MaxPool3D kernel on CPU; the policy logic is
         # the same for bfloat16.

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from unittest import mock
 
 import keras
 import numpy as np
@@ -86,6 +87,21 @@ class TrainTest(testing.SyntheticDataTestCase, parameterized.TestCase):
             [e.step for e in runs["train"].Tensors("loss")], [1, 2])
         self.assertIn("_hparams_/session_start_info", tags)
         self.assertIn("accuracy", runs["eval"].Tags()["tensors"])
+
+    def test_run_stops_at_target_accuracy_and_stays_stopped(self):
+        config = _smoke_config("clstm_synthetic", self.data_dir, steps=10)
+        config.train.eval_every_steps = 2
+        config.train.target_accuracy = 0.9
+        workdir = tempfile.mkdtemp(dir=self.get_temp_dir())
+        with mock.patch.object(train.Evaluator, "__call__",
+                               side_effect=[0.5, 0.95]) as evaluate:
+            result = train.run(config, workdir)
+        self.assertEqual(evaluate.call_args_list, [mock.call(2), mock.call(4)])
+        self.assertEqual((result["final_step"], result["stopped_at"]), (4, 4))
+        self.assertEqual(result["eval_accuracy"], 0.95)
+        self.assertTrue(os.path.exists(wd.path(workdir, wd.MODEL)))
+        again = train.run(config, workdir)
+        self.assertEqual((again["start_step"], again["final_step"]), (4, 4))
 
     def test_killed_run_resumes_from_its_checkpoint(self):
         workdir = tempfile.mkdtemp(dir=self.get_temp_dir())

@@ -93,7 +93,8 @@ def run(config, workdir: str) -> dict:
 
     Returns:
         A summary dict: `start_step`, `final_step`, `train_loss`,
-        `train_accuracy`, `eval_accuracy`, and the trained `model` (under a
+        `train_accuracy`, `eval_accuracy`, `stopped_at` (the step that
+        reached `train.target_accuracy`, or 0), and the trained `model` (under a
         distribution strategy, its variables hold one value per replica).
 
     Raises:
@@ -117,7 +118,11 @@ def run(config, workdir: str) -> dict:
         model = build_model(config, num_classes)
         optimizer = _optimizer(config.train, total_steps)
         optimizer.build(model.trainable_variables)
-        checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer)
+        # The step at which the run reached `target_accuracy` (0: it has
+        # not), kept with the weights so a re-run does not train on.
+        stopped_at = tf.Variable(0, dtype=tf.int64, trainable=False)
+        checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer,
+                                         stopped_at=stopped_at)
     manager = tf.train.CheckpointManager(
         checkpoint,
         _checkpoint_dir(workdir, strategy),
@@ -125,7 +130,10 @@ def run(config, workdir: str) -> dict:
     )
     checkpoint.restore(manager.latest_checkpoint).expect_partial()
     start_step = int(optimizer.iterations.numpy())
-    if start_step:
+    if int(stopped_at.numpy()):
+        print(f"Reached target_accuracy at step {start_step} already.")
+        total_steps = start_step
+    elif start_step:
         logging.info("Resumed from step %d of %d.", start_step, total_steps)
         print(f"Resumed from step {start_step} of {total_steps}.")
 
@@ -206,9 +214,17 @@ def run(config, workdir: str) -> dict:
                 tf.summary.scalar("learning_rate", _current_lr(optimizer))
         if step % config.train.checkpoint_every_steps == 0:
             manager.save(checkpoint_number=step)
-        if evaluator and (step % config.train.eval_every_steps == 0
-                          or step == total_steps):
-            result["eval_accuracy"] = evaluator(step)
+        if step % config.train.eval_every_steps == 0 or step == total_steps:
+            if evaluator:
+                result["eval_accuracy"] = evaluator(step)
+            target = config.train.target_accuracy
+            if target and _any_worker(strategy, evaluator is not None and
+                                      result["eval_accuracy"] >= target):
+                stopped_at.assign(step)
+                manager.save(checkpoint_number=step)
+                print(f"\nStopped at step {step} of {total_steps}: "
+                      f"{config.eval.split} accuracy reached {target}.")
+                total_steps = step
     if manager.latest_checkpoint is None or (
         int(manager.latest_checkpoint.rsplit("-", 1)[1]) != step
     ):
@@ -216,8 +232,19 @@ def run(config, workdir: str) -> dict:
     if chief:
         _save_model(model, wd.path(workdir, wd.MODEL))
     writer.flush()
-    result.update(final_step=step, model=model)
+    result.update(final_step=step, stopped_at=int(stopped_at.numpy()),
+                  model=model)
     return result
+
+
+def _any_worker(strategy, flag: bool) -> bool:
+    """Whether `flag` holds on any worker, answered alike on all of them.
+
+    Only the chief evaluates, but every worker must leave the loop at the
+    same step: the next step's all-reduce would otherwise wait forever.
+    """
+    per_replica = strategy.run(tf.identity, args=(tf.constant(float(flag)),))
+    return float(strategy.reduce("SUM", per_replica, axis=None)) > 0
 
 
 def _write_run_summaries(writer, config):

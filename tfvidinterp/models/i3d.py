@@ -7,6 +7,8 @@ By default the temporal strides follow Mänttäri et al., ACCV 2020: stride 1 in
 time at `Conv3d_1a_7x7` and `MaxPool3d_4a_3x3`, so `Mixed_5c` keeps T/2 steps.
 """
 
+import functools
+
 import keras
 
 from tfvidinterp.models import pooling
@@ -52,6 +54,7 @@ def build(
     width: float = 1.0,
     dropout: float = 0.5,
     original_strides: bool = False,
+    bn_momentum: float = 0.99,
     name: str = "i3d",
 ) -> keras.Model:
     """Builds I3D as a flat functional model.
@@ -66,6 +69,9 @@ def build(
         original_strides: If True, use the original temporal stride 2 in
             `Conv3d_1a_7x7` and `MaxPool3d_4a_3x3` (`Mixed_5c` has T/8
             steps instead of T/2).
+        bn_momentum: Momentum of the batch norms' moving statistics. In a
+            run of a few hundred steps 0.99 lags behind the weights, and
+            validation accuracy with them behind training accuracy.
         name: Model name.
 
     Returns:
@@ -85,19 +91,20 @@ def build(
     x = keras.layers.Rescaling(1.0 / 127.5, offset=-1.0, name="rescale")(
         inputs
     )
-    x = _unit3d(x, channels(64), 7, (stride_t, 2, 2), "Conv3d_1a_7x7")
+    unit = functools.partial(_unit3d, momentum=bn_momentum)
+    x = unit(x, channels(64), 7, (stride_t, 2, 2), "Conv3d_1a_7x7")
     x = _max_pool(x, (1, 3, 3), (1, 2, 2), "MaxPool3d_2a_3x3")
-    x = _unit3d(x, channels(64), 1, 1, "Conv3d_2b_1x1")
-    x = _unit3d(x, channels(192), 3, 1, "Conv3d_2c_3x3")
+    x = unit(x, channels(64), 1, 1, "Conv3d_2b_1x1")
+    x = unit(x, channels(192), 3, 1, "Conv3d_2c_3x3")
     x = _max_pool(x, (1, 3, 3), (1, 2, 2), "MaxPool3d_3a_3x3")
     for block in ("Mixed_3b", "Mixed_3c"):
-        x = _mixed(x, [channels(c) for c in _MIXED[block]], block)
+        x = _mixed(unit, x, [channels(c) for c in _MIXED[block]], block)
     x = _max_pool(x, 3, (stride_t, 2, 2), "MaxPool3d_4a_3x3")
     for block in ("Mixed_4b", "Mixed_4c", "Mixed_4d", "Mixed_4e", "Mixed_4f"):
-        x = _mixed(x, [channels(c) for c in _MIXED[block]], block)
+        x = _mixed(unit, x, [channels(c) for c in _MIXED[block]], block)
     x = _max_pool(x, 2, 2, "MaxPool3d_5a_2x2")
     for block in ("Mixed_5b", "Mixed_5c"):
-        x = _mixed(x, [channels(c) for c in _MIXED[block]], block)
+        x = _mixed(unit, x, [channels(c) for c in _MIXED[block]], block)
     # Averaging over all remaining steps and positions (not a fixed 2x7x7
     # window) lets any clip length and frame size reach the classifier.
     x = keras.layers.GlobalAveragePooling3D(name="Logits_pool")(x)
@@ -113,7 +120,7 @@ def _pair(size):
     return tuple(size)
 
 
-def _unit3d(x, filters, kernel_size, strides, name):
+def _unit3d(x, filters, kernel_size, strides, name, momentum):
     x = keras.layers.Conv3D(
         filters,
         kernel_size,
@@ -123,7 +130,7 @@ def _unit3d(x, filters, kernel_size, strides, name):
         name=f"{name}_conv",
     )(x)
     x = keras.layers.BatchNormalization(
-        epsilon=1e-3, momentum=0.99, name=f"{name}_bn"
+        epsilon=1e-3, momentum=momentum, name=f"{name}_bn"
     )(x)
     # The endpoint name goes on the block's last layer.
     return keras.layers.ReLU(name=name)(x)
@@ -135,15 +142,15 @@ def _max_pool(x, pool_size, strides, name):
     return pooling.ShiftedMaxPooling3D(pool_size, strides, name=name)(x)
 
 
-def _mixed(x, filters, name):
+def _mixed(unit, x, filters, name):
     b0, b1a, b1b, b2a, b2b, b3b = filters
-    branch_0 = _unit3d(x, b0, 1, 1, f"{name}_Branch_0_Conv3d_0a_1x1")
-    branch_1 = _unit3d(x, b1a, 1, 1, f"{name}_Branch_1_Conv3d_0a_1x1")
-    branch_1 = _unit3d(branch_1, b1b, 3, 1, f"{name}_Branch_1_Conv3d_0b_3x3")
-    branch_2 = _unit3d(x, b2a, 1, 1, f"{name}_Branch_2_Conv3d_0a_1x1")
-    branch_2 = _unit3d(branch_2, b2b, 3, 1, f"{name}_Branch_2_Conv3d_0b_3x3")
+    branch_0 = unit(x, b0, 1, 1, f"{name}_Branch_0_Conv3d_0a_1x1")
+    branch_1 = unit(x, b1a, 1, 1, f"{name}_Branch_1_Conv3d_0a_1x1")
+    branch_1 = unit(branch_1, b1b, 3, 1, f"{name}_Branch_1_Conv3d_0b_3x3")
+    branch_2 = unit(x, b2a, 1, 1, f"{name}_Branch_2_Conv3d_0a_1x1")
+    branch_2 = unit(branch_2, b2b, 3, 1, f"{name}_Branch_2_Conv3d_0b_3x3")
     branch_3 = _max_pool(x, 3, 1, f"{name}_Branch_3_MaxPool3d_0a_3x3")
-    branch_3 = _unit3d(branch_3, b3b, 1, 1, f"{name}_Branch_3_Conv3d_0b_1x1")
+    branch_3 = unit(branch_3, b3b, 1, 1, f"{name}_Branch_3_Conv3d_0b_1x1")
     return keras.layers.Concatenate(name=name)(
         [branch_0, branch_1, branch_2, branch_3]
     )
