@@ -30,6 +30,7 @@ from tfvidinterp import train
 from tfvidinterp import workdir as wd
 from tfvidinterp.analysis import faithfulness as measures
 from tfvidinterp.data import prepare
+from tfvidinterp.data import video_ops
 
 STATE = "demo_state.json"
 DATA = "data"
@@ -137,7 +138,7 @@ class _Demo:
         # points of accuracy (0.865 against 0.978 on clips drawn at 32x32).
         self.data_dirs, self.configs = {}, {}
         for name, config in configs.items():
-            size = _height_width(config.input.image_size)
+            size = video_ops.height_width(config.input.image_size)
             path = os.path.join(self.data, "x".join(map(str, size)))
             self.data_dirs[size] = path
             self.configs[name] = copy.deepcopy(config)
@@ -279,12 +280,6 @@ class _Demo:
             "stage_seconds": seconds,
             "total_seconds": round(sum(seconds.values()), 1),
         }
-
-
-def _height_width(image_size):
-    if isinstance(image_size, int):
-        return image_size, image_size
-    return tuple(image_size)
 
 
 def _summary_text(summary, demo):

@@ -198,6 +198,7 @@ def run(config, workdir: str) -> dict:
     )
     progress.update(start_step)
     result = {"start_step": start_step, "eval_accuracy": None}
+    target = config.train.target_accuracy
     step = start_step
     while step < total_steps:
         loss, accuracy = train_step(iterator)
@@ -212,19 +213,20 @@ def run(config, workdir: str) -> dict:
                 tf.summary.scalar("loss", loss)
                 tf.summary.scalar("accuracy", accuracy)
                 tf.summary.scalar("learning_rate", _current_lr(optimizer))
-        if step % config.train.checkpoint_every_steps == 0:
-            manager.save(checkpoint_number=step)
+        # Evaluated before the periodic save, so that a checkpoint of the
+        # stopping step records the stop; the save after the loop covers
+        # any other step.
         if step % config.train.eval_every_steps == 0 or step == total_steps:
             if evaluator:
                 result["eval_accuracy"] = evaluator(step)
-            target = config.train.target_accuracy
             if target and _any_worker(strategy, evaluator is not None and
                                       result["eval_accuracy"] >= target):
                 stopped_at.assign(step)
-                manager.save(checkpoint_number=step)
                 print(f"\nStopped at step {step} of {total_steps}: "
                       f"{config.eval.split} accuracy reached {target}.")
                 total_steps = step
+        if step % config.train.checkpoint_every_steps == 0:
+            manager.save(checkpoint_number=step)
     if manager.latest_checkpoint is None or (
         int(manager.latest_checkpoint.rsplit("-", 1)[1]) != step
     ):

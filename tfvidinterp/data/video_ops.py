@@ -67,7 +67,7 @@ def resize_short_side(video, size):
         (T, H', W', C) float32, antialiased bilinear; unchanged values when
         the size already fits exactly.
     """
-    target = tf.constant(_pair(size), tf.float64)
+    target = tf.constant(height_width(size), tf.float64)
     frame = tf.cast(tf.shape(video)[1:3], tf.float64)
     scale = tf.reduce_max(target / frame)
     new_size = tf.cast(tf.maximum(tf.round(frame * scale), target), tf.int32)
@@ -99,7 +99,7 @@ def random_crop_offset(frame_size, size, seed=None):
 
 def crop(video, offset, size):
     """Crops every frame at the (y, x) `offset` to `size` (int or (h, w))."""
-    height, width = _pair(size)
+    height, width = height_width(size)
     begin = tf.stack([0, offset[0], offset[1], 0])
     return tf.slice(video, begin, [-1, height, width, -1])
 
@@ -130,7 +130,7 @@ def crop_boxes(boxes, box_valid, frame_size, offset, size):
     """
     frame = tf.cast(tf.tile(frame_size, [2]), tf.float32)
     start = tf.cast(tf.tile(offset, [2]), tf.float32)
-    extent = tf.constant(_pair(size) * 2, tf.float32)
+    extent = tf.constant(height_width(size) * 2, tf.float32)
     cropped = tf.clip_by_value((boxes * frame - start) / extent, 0.0, 1.0)
     box_valid = (
         box_valid
@@ -152,7 +152,8 @@ def flip_boxes_left_right(boxes, box_valid):
     return _zero_invalid(flipped, box_valid)
 
 
-def _pair(size):
+def height_width(size):
+    """`(height, width)` ints of a frame size: an int (square) or a pair."""
     if isinstance(size, (tuple, list)):
         height, width = size
         return (int(height), int(width))
@@ -161,9 +162,9 @@ def _pair(size):
 
 def _margin(frame_size, size):
     frame_size = tf.cast(frame_size, tf.int32)
-    margin = frame_size - tf.constant(_pair(size), tf.int32)
+    margin = frame_size - tf.constant(height_width(size), tf.int32)
     check = tf.debugging.assert_non_negative(
-        margin, message=f"crop {_pair(size)} is larger than the frame"
+        margin, message=f"crop {height_width(size)} is larger than the frame"
     )
     with tf.control_dependencies([check]):
         return tf.identity(margin)
