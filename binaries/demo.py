@@ -27,7 +27,8 @@ _CLIPS = flags.DEFINE_integer(
 _SYNTHETIC_CLIPS = flags.DEFINE_string(
     "synthetic_clips", None,
     "Train,validation,test clips of the synthetic dataset (default "
-    "3200,200,400; with --smoke 16,8,8).")
+    f"{','.join(map(str, demo.SYNTHETIC_CLIPS))}; with --smoke "
+    f"{','.join(map(str, demo.SMOKE_SYNTHETIC_CLIPS))}).")
 _FRESH = flags.DEFINE_boolean(
     "fresh", False, "Delete the demo's outputs in --workdir first.")
 _SMOKE = flags.DEFINE_boolean(

@@ -26,7 +26,7 @@ from configs import common
 def get_config(arg=None):
     """The experiment config; `arg="smoke"` gives a 2-step CPU run."""
     smoke = arg == "smoke"
-    config = common.training_config(
+    return common.training_config(
         data_dir="data/synthetic32",
         num_frames=16,
         image_size=32,
@@ -39,12 +39,6 @@ def get_config(arg=None):
                    schedule="cosine", warmup_steps=20, log_every_steps=10,
                    checkpoint_every_steps=100, eval_every_steps=100,
                    target_accuracy=0.95),
+        interp=common.DEMO_MASKS,
         smoke=smoke,
     )
-    # The demo's budget (the method: 300 steps at 0.1). 50 steps at the
-    # reference code's 0.2 still let a mask logit move by ~10, twice the +-5
-    # of its initialisation, in half the time of 100 at 0.1; on 16 test clips
-    # the final mask loss was 1-2 % higher and the mask IoU within noise
-    # (README, "The demo's budget").
-    config.interp.update(iterations=5 if smoke else 50, learning_rate=0.2)
-    return config

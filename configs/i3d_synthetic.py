@@ -12,8 +12,8 @@ between runs. With a cosine schedule over the 400 steps it reached 0.95
 validation accuracy by step 300 in 3 of 6 runs; in the others the rate had
 decayed by the time it switched on (to 15 % of its peak at step 300), and
 they ended at 0.47-0.88 (0.47: every pan right, the objects' motions at
-chance). With the constant rate all three runs tried stopped, at steps
-300, 300 and 350. Width 0.25 stopped at 200 twice but was at 0.92 at step
+chance). With the constant rate five of six runs stopped, at steps
+200-350; the sixth stalled at 0.47 (README, demo run G). Width 0.25 stopped at 200 twice but was at 0.92 at step
 350 in a third run, for a step 1.6 times as long. So it trains up to 400
 steps and stops at the first evaluation, every 50 steps, with 0.95
 validation accuracy. With lr 1e-3 and momentum 0.99 this model had 0.71
@@ -31,7 +31,7 @@ from configs import common
 def get_config(arg=None):
     """The experiment config; `arg="smoke"` gives a 2-step CPU run."""
     smoke = arg == "smoke"
-    config = common.training_config(
+    return common.training_config(
         data_dir="data/synthetic48",
         num_frames=16,
         image_size=48,
@@ -42,13 +42,6 @@ def get_config(arg=None):
                    schedule="constant", log_every_steps=10,
                    checkpoint_every_steps=50, eval_every_steps=50,
                    target_accuracy=0.95),
+        interp=dict(common.DEMO_MASKS, layer="Mixed_3c"),
         smoke=smoke,
     )
-    config.interp.layer = "Mixed_3c"
-    # The demo's budget (the method: 300 steps at 0.1). 50 steps at the
-    # reference code's 0.2 still let a mask logit move by ~10, twice the +-5
-    # of its initialisation, in half the time of 100 at 0.1; on 16 test clips
-    # the final mask loss was 1-2 % higher and the mask IoU within noise
-    # (README, "The demo's budget").
-    config.interp.update(iterations=5 if smoke else 50, learning_rate=0.2)
-    return config
