@@ -29,6 +29,8 @@ _SYNTHETIC_CLIPS = flags.DEFINE_string(
     "Train,validation,test clips of the synthetic dataset (default "
     f"{','.join(map(str, demo.SYNTHETIC_CLIPS))}; with --smoke "
     f"{','.join(map(str, demo.SMOKE_SYNTHETIC_CLIPS))}).")
+_SEED = flags.DEFINE_integer(
+    "seed", 0, "Seed of the synthetic dataset and of both trainings.")
 _FRESH = flags.DEFINE_boolean(
     "fresh", False, "Delete the demo's outputs in --workdir first.")
 _SMOKE = flags.DEFINE_boolean(
@@ -49,7 +51,7 @@ def main(argv):
          "clstm": clstm_synthetic.get_config(arg)},
         compare.get_config(arg), clips=_CLIPS.value,
         synthetic_clips=_SYNTHETIC_CLIPS.value or default,
-        fresh=_FRESH.value)
+        seed=_SEED.value, fresh=_FRESH.value)
 
 
 if __name__ == "__main__":

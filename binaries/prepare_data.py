@@ -10,7 +10,7 @@ r"""Decodes a video source once into sharded TFRecords; re-run to resume.
 from absl import flags
 
 from tfvidinterp import cli
-from tfvidinterp.data import prepare, sources
+from tfvidinterp.data import prepare, sources, synthetic
 
 _SOURCE = flags.DEFINE_enum(
     "source", "synthetic", [*sources.SOURCES], "Video source."
@@ -31,6 +31,11 @@ _SYNTHETIC_CLIPS = flags.DEFINE_string(
 _NUM_FRAMES = flags.DEFINE_integer("num_frames", 16, "Synthetic clip length.")
 _IMAGE_SIZE = flags.DEFINE_integer("image_size", 64, "Synthetic frame size.")
 _SEED = flags.DEFINE_integer("seed", 0, "Synthetic dataset seed.")
+_BACKGROUND = flags.DEFINE_enum(
+    "synthetic_background", "smooth", list(synthetic.BACKGROUNDS),
+    "Synthetic background: smooth (low contrast) or texture (grey blobs).")
+_CAMERA = flags.DEFINE_boolean(
+    "synthetic_camera", False, "Add the synthetic pan classes.")
 flags.mark_flag_as_required("output_dir")
 
 
@@ -42,6 +47,8 @@ def main(argv):
             num_frames=_NUM_FRAMES.value,
             image_size=_IMAGE_SIZE.value,
             seed=_SEED.value,
+            background=_BACKGROUND.value,
+            camera=_CAMERA.value,
         ),
         "kth": dict(subject_split=_KTH_SPLIT.value),
     }

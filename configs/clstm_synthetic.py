@@ -26,19 +26,22 @@ from configs import common
 def get_config(arg=None):
     """The experiment config; `arg="smoke"` gives a 2-step CPU run."""
     smoke = arg == "smoke"
-    return common.training_config(
-        data_dir="data/synthetic32",
+    config = common.training_config(
+        data_dir="data/synthetic",
         num_frames=16,
-        image_size=32,
+        image_size=64,
         batch_size=16,
         model_name="clstm",
         model=dict(filters=4 if smoke else 16, kernel_size=5, num_layers=2,
                    strides=2, dropout=0.0, head="sequence",
                    batch_norm="frozen", recurrent_activation="sigmoid"),
-        train=dict(epochs=1, steps_per_epoch=1000, optimizer="adam", lr=2e-3,
+        train=dict(epochs=1, steps_per_epoch=600, optimizer="adam", lr=2e-3,
                    schedule="cosine", warmup_steps=20, log_every_steps=10,
-                   checkpoint_every_steps=100, eval_every_steps=100,
+                   checkpoint_every_steps=25, eval_every_steps=25,
                    target_accuracy=0.95),
         interp=common.DEMO_MASKS,
         smoke=smoke,
     )
+    # The demo's runs are reproducible: the same command, the same weights.
+    config.deterministic = True
+    return config

@@ -43,7 +43,10 @@ def training_config(*, data_dir, num_frames, image_size, batch_size,
         image_size = (smoke_size if isinstance(image_size, int)
                       else (smoke_size * 3 // 4, smoke_size))
     config = ml_collections.ConfigDict()
-    config.seed = 0
+    config.seed = 0  # Weights, dropout and the training data's order.
+    # TensorFlow's op determinism: the same run twice on the same machine
+    # gives the same weights (tf.data and every op then run deterministically).
+    config.deterministic = False
     config.strategy = "default"  # default|one_device|mirrored|multi_worker...
     config.input = dict(
         data_dir=data_dir,

@@ -31,17 +31,20 @@ from configs import common
 def get_config(arg=None):
     """The experiment config; `arg="smoke"` gives a 2-step CPU run."""
     smoke = arg == "smoke"
-    return common.training_config(
-        data_dir="data/synthetic48",
+    config = common.training_config(
+        data_dir="data/synthetic",
         num_frames=16,
-        image_size=48,
+        image_size=64,
         batch_size=16,
         model_name="i3d",
         model=dict(width=0.125, dropout=0.2, bn_momentum=0.9),
-        train=dict(epochs=1, steps_per_epoch=400, optimizer="adam", lr=2e-3,
+        train=dict(epochs=1, steps_per_epoch=300, optimizer="adam", lr=2e-3,
                    schedule="constant", log_every_steps=10,
-                   checkpoint_every_steps=50, eval_every_steps=50,
+                   checkpoint_every_steps=25, eval_every_steps=25,
                    target_accuracy=0.95),
         interp=dict(common.DEMO_MASKS, layer="Mixed_3c"),
         smoke=smoke,
     )
+    # The demo's runs are reproducible: the same command, the same weights.
+    config.deterministic = True
+    return config

@@ -91,11 +91,13 @@ class DemoSmokeTest(tf.test.TestCase):
             self.assertEqual(f.read(), state)
         original, calls = compare.run, []
 
-        def interrupted(results_dirs, output_dir, config, eval_files):
+        def interrupted(results_dirs, output_dir, config, eval_files,
+                        warnings):
             calls.append(os.path.basename(output_dir))
             if calls == ["report", "report_reverse"]:
                 raise RuntimeError("killed")
-            return original(results_dirs, output_dir, config, eval_files)
+            return original(results_dirs, output_dir, config, eval_files,
+                            warnings)
 
         shutil.rmtree(self.path("report_reverse"))
         with mock.patch.object(compare, "run", interrupted):

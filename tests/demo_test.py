@@ -64,10 +64,11 @@ class DemoTest(tf.test.TestCase):
                 max_clips, split, name(output_dir))
             _write(os.path.join(output_dir, "results.jsonl"), {})
 
-        def fake_compare(results_dirs, output_dir, config, eval_files):
+        def fake_compare(results_dirs, output_dir, config, eval_files,
+                         warnings):
             log("compare", name(output_dir), config.max_gifs,
                 *(os.path.relpath(p, self.workdir)
-                  for p in results_dirs + eval_files))
+                  for p in results_dirs + eval_files), len(warnings))
             _write(os.path.join(output_dir, "report.html"), {})
 
         report = {"top1": 0.5, "top5": 1.0, "macro_f1": 0.5, "f1": {}}
@@ -76,7 +77,8 @@ class DemoTest(tf.test.TestCase):
                 log("data", source, output_dir, kw["source_options"]),
                 _write(os.path.join(output_dir, prepare.INFO_FILE), {})),
             (train, "run"): lambda config, workdir: (
-                log("train", name(workdir), config.input.data_dir),
+                log("train", name(workdir), config.input.data_dir,
+                    config.seed),
                 _write(os.path.join(workdir, "model.keras"), {})),
             (train, "load_model"): lambda config, workdir: (
                 log("load", name(workdir)) or name(workdir), {}),
@@ -91,7 +93,9 @@ class DemoTest(tf.test.TestCase):
             (faithfulness, "run"): lambda config, workdir, results_dir: (
                 log("faithfulness", name(workdir), name(results_dir)),
                 _write(os.path.join(results_dir, "faithfulness.json"),
-                       {"run": name(workdir)})),
+                       {"run": name(workdir), "layer": "x", "targets": {
+                           "mask_iou": True,
+                           "energy": name(workdir) == "i3d"}})),
             (faithfulness, "markdown_table"): lambda results: " & ".join(
                 r["run"] for r in results),
             (compare, "run"): fake_compare,
@@ -120,8 +124,9 @@ class DemoTest(tf.test.TestCase):
                 for p in ("freeze", "reverse")]
         self.assertEqual(self.calls, [
             ("data", "synthetic", data,
-             dict(num_clips=[6, 4, 4], num_frames=8, image_size=[32, 32])),
-            ("train", "i3d", data), ("train", "clstm", data),
+             dict(num_clips=[6, 4, 4], num_frames=8, image_size=[32, 32],
+                  seed=0)),
+            ("train", "i3d", data, 0), ("train", "clstm", data, 0),
             ("evaluate", "i3d", "test"),
             ("evaluate", "clstm", "test"),
             *explained,
@@ -129,7 +134,7 @@ class DemoTest(tf.test.TestCase):
             ("faithfulness", "clstm", "test_freeze"),
             *[("compare", report, 2, f"i3d/explain/test_{p}",
                f"clstm/explain/test_{p}", "i3d/eval/test.json",
-               "clstm/eval/test.json")
+               "clstm/eval/test.json", 2)
               for p, report in demo.REPORTS.items()],
             *[call for m in ("i3d", "clstm") for call in (
                 ("load", m), ("export", m, "classifier"),
@@ -147,6 +152,33 @@ class DemoTest(tf.test.TestCase):
                      f"{self.workdir}/clstm/export/explainer",
                      "np.zeros((1, 8, 32, 32, 3), np.float32)"):
             self.assertIn(text, out)
+
+    def test_missed_targets_are_said_loudly(self):
+        # The fakes: test accuracy 0.5 against the configs' 0.95, and the
+        # C-LSTM's energy target missed.
+        summary, out = self.run_demo()
+        self.assertLen(summary["warnings"], 3)
+        self.assertStartsWith(summary["warnings"][0], "i3d: test accuracy "
+                              "0.500 is below its target 0.95")
+        self.assertIn("another --seed", summary["warnings"][0])
+        self.assertStartsWith(summary["warnings"][2], "clstm: energy: "
+                              "Grad-CAM at layer x puts under 2x")
+        self.assertIn("WARNING: 3 target(s) missed", out)
+        for warning in summary["warnings"]:
+            self.assertIn(f"  - {warning}\n", out)
+        # The reports' banners get the accuracy warnings (compare adds the
+        # faithfulness ones itself).
+        self.assertEqual({c[-1] for c in self.calls if c[0] == "compare"},
+                         {2})
+
+    def test_seed_sets_the_data_and_every_training(self):
+        self.run_demo(seed=7)
+        self.assertEqual([c[-1] for c in self.calls if c[0] in ("data",
+                                                                "train")],
+                         [dict(num_clips=[6, 4, 4], num_frames=8,
+                               image_size=[32, 32], seed=7), 7, 7])
+        self.run_demo(seed=8)
+        self.assertEqual(self.stages_run(), list(demo.STAGES))
 
     def test_rerun_skips_and_lost_or_unfinished_work_is_redone(self):
         self.run_demo()
@@ -223,7 +255,7 @@ class DemoTest(tf.test.TestCase):
                 if c[0] == "data"]
         self.assertEqual(made, [(os.path.join(data, "16x16"), [16, 16]),
                                 (os.path.join(data, "32x32"), [32, 32])])
-        trained = [c[1:] for c in self.calls if c[0] == "train"]
+        trained = [c[1:3] for c in self.calls if c[0] == "train"]
         self.assertEqual(trained, [("i3d", os.path.join(data, "32x32")),
                                    ("clstm", os.path.join(data, "16x16"))])
         # A new frame size redoes the data (the old size's is deleted).

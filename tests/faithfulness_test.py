@@ -142,19 +142,67 @@ class MeasuresTest(tf.test.TestCase, parameterized.TestCase):
                                               [1, 3, 2, 4]), 0.8)
         self.assertTrue(math.isnan(measures.spearman([1, 2], [5, 5])))
 
+    def test_box_union_counts_whole_pixels(self):
+        boxes = np.array([[0.25, 0.25, 0.5, 0.75], [0.0, 0.0, 0.5, 0.5],
+                          [0.5, 0.5, 1.0, 1.0]])
+        covered = measures.box_union(boxes, [True, True, False], 8, 8)
+        # Rows 2-3 x cols 2-5 and rows 0-3 x cols 0-3: 16 + 8 - 4 overlap.
+        self.assertEqual(covered.sum(), 20)
+        self.assertTrue(covered[3, 5] and covered[0, 0])
+        self.assertFalse(covered[4, 4] or covered[3, 6])
+
+    def test_energy_in_boxes_per_event_frame(self):
+        heatmaps = np.zeros((4, 8, 8), np.float32)
+        heatmaps[:, 0, 0] = 3.0  # In the box of frames 1 and 2.
+        heatmaps[:, 7, 7] = 1.0  # Never in a box.
+        boxes = np.zeros((4, 2, 4))
+        boxes[:, 0] = [0.0, 0.0, 0.5, 0.5]  # 16 of 64 pixels.
+        valid = np.zeros((4, 2), bool)
+        valid[:3, 0] = True
+        heatmaps[2] = 0.0  # A zero map: no share to take.
+        shares = measures.energy_in_boxes(heatmaps, [0, 1, 1, 1], boxes,
+                                          valid)
+        # Frame 0: outside the window; 3: no object; 2: all-zero map.
+        self.assertEqual(shares, {"energy": [0.75], "area": [0.25]})
+        records = [{"id": "a", "ground_truth": {
+            "event": [0, 1, 1, 1], "boxes": boxes.tolist(),
+            "box_valid": valid.tolist()}}]
+        pooled = measures.pooled_energy(records, {"a": heatmaps})
+        self.assertEqual(pooled, {"energy": 0.75, "area": 0.25, "ratio": 3.0,
+                                  "frames": 1})
+        pooled = measures.pooled_energy(records, {"a": heatmaps * 0})
+        self.assertEqual(pooled["frames"], 0)
+        self.assertTrue(math.isnan(pooled["ratio"]))
+
     def test_targets(self):
         result = {"mask_iou": {"difference": 0.2},
-                  "pointing_game": {"gradcam": 0.5, "centre": 0.5},
+                  "pointing_game": {"gradcam": 0.65, "centre": 0.5},
+                  "energy": {"energy": 0.2, "area": 0.1},
                   "deletion": {"learned": 0.2, "random": 0.3},
                   "sanity": {"spearman": None}}
         self.assertEqual(measures.targets(result), {
-            "mask_iou": True, "pointing_game": False, "deletion": True,
-            "sanity": None})
+            "mask_iou": True, "pointing_game": True, "energy": True,
+            "deletion": True, "sanity": None})
         result["mask_iou"]["difference"] = 0.19
+        result["pointing_game"]["gradcam"] = 0.64
+        result["energy"]["energy"] = 0.19
         result["sanity"]["spearman"] = 0.49
         self.assertEqual(measures.targets(result), {
-            "mask_iou": False, "pointing_game": False, "deletion": True,
-            "sanity": True})
+            "mask_iou": False, "pointing_game": False, "energy": False,
+            "deletion": True, "sanity": True})
+
+    def test_missed_targets_say_what_to_try(self):
+        result = {"layer": "Mixed_3c", "targets": {
+            "mask_iou": True, "pointing_game": None, "energy": False,
+            "deletion": False, "sanity": True}}
+        missed = measures.missed_targets(result)
+        self.assertLen(missed, 2)
+        self.assertStartsWith(missed[0], "energy: Grad-CAM at layer Mixed_3c "
+                              "puts under 2x the boxes' area share")
+        self.assertIn("see the layer table", missed[0])
+        self.assertStartsWith(missed[1], "deletion: ")
+        result["targets"] = dict.fromkeys(result["targets"], True)
+        self.assertEqual(measures.missed_targets(result), [])
 
 
 class ModelMeasuresTest(tf.test.TestCase):
@@ -231,7 +279,7 @@ class FaithfulnessRunTest(testing.TrainedRunTestCase):
         with open(os.path.join(directory, "results.jsonl")) as f:
             records = [json.loads(line) for line in f]
         objects = [r for r in records
-                   if classes[r["label"]] in synthetic.OBJECT_CLASSES]
+                   if classes[r["label"]] not in synthetic.PAN_CLASSES]
         self.assertNotEmpty(objects)
         self.assertEqual(
             (result["run"], result["model_name"], result["clips"],
@@ -243,13 +291,29 @@ class FaithfulnessRunTest(testing.TrainedRunTestCase):
         self.assertAllClose(iou["difference"], iou["learned"] - iou["random"],
                             atol=2e-4)
         point = result["pointing_game"]
-        # 32 px frames: 2 px tolerance. Frames: event frames with an object.
+        # 32 px frames: 2 px tolerance. The spatial measures read the first
+        # 48 clips of the split (the validation split here has 16), and
+        # count the event frames with an object.
         self.assertEqual(point["tolerance_px"], 2)
-        self.assertEqual(point["frames"], sum(
-            e and any(v) for r in objects for e, v in zip(
-                r["ground_truth"]["event"], r["ground_truth"]["box_valid"])))
+        self.assertEqual(point["clips"], 16)
+        self.assertGreater(point["frames"], 16)
         self.assertBetween(point["gradcam"], 0.0, 1.0)
         self.assertBetween(point["centre"], 0.0, 1.0)
+        # One row per layer of the sweep (this one-layer C-LSTM has one
+        # resolution, its explained layer), then the input gradient.
+        self.assertEqual(result["layer"], "clstm_1")
+        self.assertEqual([(r["layer"], r["cells"]) for r in result["layers"]],
+                         [("clstm_1", [16, 16]), ("input_gradient", None)])
+        explained = result["layers"][0]
+        self.assertEqual((point["gradcam"], point["centre"]),
+                         (explained["pointing"], explained["centre"]))
+        self.assertEqual(result["energy"], {
+            k: explained[k] for k in ("energy", "area", "ratio")})
+        for row in result["layers"]:
+            self.assertBetween(row["energy"], 0.0, 1.0)
+            self.assertAllClose(row["ratio"], row["energy"] / row["area"],
+                                rtol=1e-3)
+            self.assertEqual(row["frames"], point["frames"])
         profile = result["time_profile"]
         self.assertBetween(profile["mass_inside"], 0.0, 1.0)
         self.assertAllClose(profile["window_fraction"], np.mean(
@@ -273,8 +337,8 @@ class FaithfulnessRunTest(testing.TrainedRunTestCase):
         self.assertEqual(sanity["clips"] + sanity["constant_maps"], 4)
         if sanity["clips"]:
             self.assertBetween(sanity["spearman"], -1.0, 1.0)
-        self.assertEqual(set(result["targets"]),
-                         {"mask_iou", "pointing_game", "deletion", "sanity"})
+        self.assertEqual(set(result["targets"]), {
+            "mask_iou", "pointing_game", "energy", "deletion", "sanity"})
         for met in result["targets"].values():
             self.assertIn(met, (True, False, None))
 
@@ -290,12 +354,18 @@ class FaithfulnessRunTest(testing.TrainedRunTestCase):
                                     "random_orders must be >= 1"):
             faithfulness.run(self.config, self.workdir, directory,
                              random_orders=0)
+        with self.assertRaisesRegex(errors.InputError,
+                                    "spatial_clips must be >= 1"):
+            faithfulness.run(self.config, self.workdir, directory,
+                             spatial_clips=0)
 
     def test_binary_prints_the_table_and_fails_without_ground_truth(self):
         result = self.binary("--random_orders=1")
         self.assertEqual(result.returncode, 0, result.stderr[-2000:])
         self.assertIn("| Measure | Target | C-LSTM (run) |", result.stdout)
         self.assertIn("| Pointing game hit rate", result.stdout)
+        self.assertIn("| C-LSTM (run) | clstm_1 (explained) | 16x16 |",
+                      result.stdout)
         self.assertIn(f"Measures: {self.results_dir}/faithfulness.json",
                       result.stdout)
         self.assertTrue(os.path.exists(

@@ -25,7 +25,7 @@ def _write_split(data_dir, clips_per_shard, label=None, **clip_kwargs):
         with tf.io.TFRecordWriter(path) as writer:
             for seed in range(len(clips), len(clips) + count):
                 clip = synthetic.generate_clip(
-                    seed, seed % 8 if label is None else label, **clip_kwargs
+                    seed, seed % 6 if label is None else label, **clip_kwargs
                 )
                 clips[f"clip-{seed}"] = clip
                 name = synthetic.CLASSES[clip.label]

@@ -69,16 +69,28 @@ FAITHFULNESS = {
     "clips": 10, "object_clips": 7, "perturbation": "freeze", "seed": 0,
     "random_orders": 5,
     "mask_iou": {"learned": 0.6, "random": 0.3, "difference": 0.3},
+    "layer": "Mixed_3c",
     "pointing_game": {"gradcam": 0.25, "centre": 0.5, "frames": 40,
-                      "tolerance_px": 3},
+                      "clips": 12, "tolerance_px": 3},
+    "energy": {"energy": 0.2, "area": 0.08, "ratio": 2.5},
+    "layers": [
+        {"layer": "Conv3d_2c_3x3", "cells": [16, 16], "pointing": 0.5,
+         "centre": 0.5, "energy": 0.25, "area": 0.08, "ratio": 3.125,
+         "frames": 40, "clips": 12},
+        {"layer": "Mixed_3c", "cells": [8, 8], "pointing": 0.25,
+         "centre": 0.5, "energy": 0.2, "area": 0.08, "ratio": 2.5,
+         "frames": 40, "clips": 12},
+        {"layer": "input_gradient", "cells": None, "pointing": 0.75,
+         "centre": 0.5, "energy": 0.3, "area": 0.08, "ratio": 3.75,
+         "frames": 40, "clips": 12}],
     "time_profile": {"inside": 0.7, "outside": 0.2, "ratio": 3.5,
                      "mass_inside": 0.55, "window_fraction": 0.35},
     "deletion": {"learned": 0.3, "random": 0.5},
     "insertion": {"learned": 0.6, "random": 0.5},
     "sanity": {"spearman": None, "spearman_std": None, "clips": 0,
                "constant_maps": 10},
-    "targets": {"mask_iou": True, "pointing_game": False, "deletion": True,
-                "sanity": None},
+    "targets": {"mask_iou": True, "pointing_game": False, "energy": True,
+                "deletion": True, "sanity": None},
 }
 
 
@@ -151,7 +163,8 @@ class ReportTest(tf.test.TestCase, parameterized.TestCase):
             "C-LSTM", "C-LSTM baseline", "C-LSTM target met"])
         self.assertEqual([row[1:5] for row in table.rows], [
             [">= baseline + 0.2", 0.6, 0.3, "yes"],
-            ["> baseline", 0.25, 0.5, "no"],
+            [">= baseline + 0.15", 0.25, 0.5, "no"],
+            [">= 2 x baseline", 0.2, 0.08, "yes"],
             ["none (above baseline is faithful)", 0.7, 0.2, None],
             ["none (above baseline is faithful)", 0.55, 0.35, None],
             ["< baseline", 0.3, 0.5, "yes"],
@@ -161,16 +174,41 @@ class ReportTest(tf.test.TestCase, parameterized.TestCase):
                          {(None, None, None)})
         self.assertIn("I3D (Synthetic): 10 clips with ground truth, 7 of "
                       "object classes", table.note)
-        self.assertIn("tolerance 3 px", table.note)
+        self.assertIn("40 event frames with an object in 12 clips at layer "
+                      "Mixed_3c (pointing game, tolerance 3 px", table.note)
         self.assertIn("C-LSTM: not measured.", table.note)
         lines = report.to_markdown(report.faithfulness_table(
             [FAITHFULNESS])).splitlines()
         self.assertEqual(lines[2], "| Measure | Target | I3D (i3d_synthetic) "
                          "| I3D (i3d_synthetic) baseline | I3D "
                          "(i3d_synthetic) target met |")
-        self.assertTrue(lines[5].startswith("| Pointing game hit rate; "
-                                            "baseline: the frame centre | "
-                                            "> baseline | 0.25 | 0.5 | no |"))
+        self.assertTrue(lines[5].startswith(
+            "| Pointing game hit rate at the explained layer; baseline: the "
+            "frame centre | >= baseline + 0.15 | 0.25 | 0.5 | no |"))
+
+    def test_layer_table(self):
+        table = report.layer_table([FAITHFULNESS, None],
+                                   ["I3D (Synthetic)", "C-LSTM"])
+        self.assertEqual(table.id, "layers")
+        self.assertEqual(table.rows, [
+            ["I3D (Synthetic)", "Conv3d_2c_3x3", "16x16", 0.5, 0.5, 0.25,
+             0.08, 3.125],
+            ["I3D (Synthetic)", "Mixed_3c (explained)", "8x8", 0.25, 0.5,
+             0.2, 0.08, 2.5],
+            ["I3D (Synthetic)", "input gradient (baseline)", "", 0.75, 0.5,
+             0.3, 0.08, 3.75]])
+        self.assertIn("pointing >= centre + 0.15, energy >= 2 x area",
+                      table.note)
+
+    def test_warnings_banner(self):
+        page = report.to_html("T", "intro", [TABLE], [], [],
+                              ["i3d: test accuracy 0.458 <below> its target"])
+        self.assertIn('<div class="banner" role="alert">', page)
+        self.assertIn("<li>i3d: test accuracy 0.458 &lt;below&gt; its target"
+                      "</li>", page)
+        self.assertLess(page.index("banner\""), page.index("intro"))
+        self.assertNotIn('class="banner"', report.to_html(
+            "T", "intro", [TABLE], [], []))
 
     def test_html_is_self_contained(self):
         png = figures.plot_histograms([[1.0]], ["I3D"], "Blob count", 2)

@@ -99,7 +99,13 @@ class SyntheticSourceTest(tf.test.TestCase):
         self.assertEqual(described.classes[0], "left_to_right")
         train = list(source.items(None, "train", **options))
         counts = collections.Counter(item.label for item in train)
-        self.assertEqual([counts[c] for c in range(8)], [2, 2] + [1] * 6)
+        self.assertEqual([counts[c] for c in range(6)], [2] * 4 + [1] * 2)
+        self.assertEqual(train[0].metadata["background"], "smooth")
+        pans = source.describe(None, camera=True, **options)
+        self.assertEqual(pans.classes[6:], ("pan_left", "pan_right"))
+        with self.assertRaisesRegex(errors.InputError,
+                                    "Unknown synthetic background 'x'"):
+            source.describe(None, background="x", **options)
         self.assertEqual(train[3].label_text, described.classes[3])
         self.assertEqual(train[0].metadata["num_frames"], 8)
         self.assertIsNone(train[0].path)

@@ -7,12 +7,9 @@ from absl.testing import parameterized
 from tfvidinterp import errors
 from tfvidinterp.data import synthetic
 
-_OBJECT_LABELS = [
-    (name, synthetic.CLASSES.index(name)) for name in synthetic.OBJECT_CLASSES
-]
-_PAN_LABELS = [
-    (name, synthetic.CLASSES.index(name)) for name in synthetic.PAN_CLASSES
-]
+_ALL = synthetic.class_names(camera=True)
+_OBJECT_LABELS = [(name, _ALL.index(name)) for name in synthetic.CLASSES]
+_PAN_LABELS = [(name, _ALL.index(name)) for name in synthetic.PAN_CLASSES]
 
 
 def _pan_shift(before, after):
@@ -53,8 +50,9 @@ class SyntheticTest(tf.test.TestCase, parameterized.TestCase):
         ("wide", 8, (24, 40), (24, 40)),
     )
     def test_shapes_and_dtypes(self, frames, size, expected):
-        for label in range(len(synthetic.CLASSES)):
-            clip = synthetic.generate_clip(label, label, frames, size)
+        for label in range(len(_ALL)):
+            clip = synthetic.generate_clip(label, label, frames, size,
+                                           camera=True)
             self.assertEqual(clip.frames.shape, (frames, *expected, 3))
             self.assertEqual(clip.frames.dtype, np.uint8)
             self.assertEqual(clip.boxes.shape, (frames, 2, 4))
@@ -73,7 +71,7 @@ class SyntheticTest(tf.test.TestCase, parameterized.TestCase):
         self.assertNotAllEqual(first.frames, other.frames)
 
     def test_seed_is_one_scene_at_every_size(self):
-        # The demo's models read 64x64 and 32x32 versions of one dataset.
+        # A scene can be drawn at 64x64 and at 32x32 alike.
         for label in range(len(synthetic.CLASSES)):
             small = synthetic.generate_clip(label, label, 16, 32)
             large = synthetic.generate_clip(label, label, 16, 64)
@@ -90,7 +88,7 @@ class SyntheticTest(tf.test.TestCase, parameterized.TestCase):
     @parameterized.parameters((4, 2, 2), (16, 4, 8), (32, 8, 16))
     def test_window_length_scales_with_frames(self, frames, shortest, longest):
         windows = [
-            synthetic.generate_clip(seed, seed % 8, frames, 16).window
+            synthetic.generate_clip(seed, seed % 6, frames, 16).window
             for seed in range(60)
         ]
         lengths = [end - start for start, end in windows]
@@ -101,20 +99,22 @@ class SyntheticTest(tf.test.TestCase, parameterized.TestCase):
             starts = {start for start, _ in windows}
             self.assertGreater(len(starts), frames // 4)
 
-    @parameterized.named_parameters(*_OBJECT_LABELS)
-    def test_objects_only_inside_window_and_boxes(self, label):
+    @parameterized.product(label=list(range(len(synthetic.CLASSES))),
+                           background=list(synthetic.BACKGROUNDS))
+    def test_objects_only_inside_window_and_boxes(self, label, background):
         for seed in range(10):
-            clip = synthetic.generate_clip(seed, label, 16, (48, 64))
+            clip = synthetic.generate_clip(seed, label, 16, (48, 64),
+                                           background=background)
             start, end = clip.window
             inside = np.zeros(16, bool)
             inside[start:end] = True
             self.assertAllEqual(clip.box_valid.any(axis=1), inside)
             self.assertFalse(clip.boxes[~clip.box_valid].any())
-            background = clip.frames[np.flatnonzero(~inside)[0]]
+            still = clip.frames[np.flatnonzero(~inside)[0]]
             for t in np.flatnonzero(~inside):
-                self.assertAllEqual(clip.frames[t], background)
+                self.assertAllEqual(clip.frames[t], still)
             for t in range(start, end):
-                changed = (clip.frames[t] != background).any(axis=-1)
+                changed = (clip.frames[t] != still).any(axis=-1)
                 in_boxes = np.zeros_like(changed)
                 for box in clip.boxes[t][clip.box_valid[t]]:
                     y0, x0, y1, x1 = np.rint(box * [48, 64, 48, 64]).astype(int)
@@ -122,10 +122,12 @@ class SyntheticTest(tf.test.TestCase, parameterized.TestCase):
                     in_boxes[y0:y1, x0:x1] = True
                 self.assertFalse((changed & ~in_boxes).any())
 
-    @parameterized.named_parameters(*_PAN_LABELS)
-    def test_pan_shifts_background_and_stays(self, label):
+    @parameterized.product(label=[label for _, label in _PAN_LABELS],
+                           background=list(synthetic.BACKGROUNDS))
+    def test_pan_shifts_background_and_stays(self, label, background):
         for seed in range(5):
-            clip = synthetic.generate_clip(seed, label, 16, 64)
+            clip = synthetic.generate_clip(seed, label, 16, 64,
+                                           background=background, camera=True)
             start, end = clip.window
             self.assertFalse(clip.box_valid.any())
             for t in range(1, 16):
@@ -137,9 +139,9 @@ class SyntheticTest(tf.test.TestCase, parameterized.TestCase):
 
     @parameterized.named_parameters(*_OBJECT_LABELS, *_PAN_LABELS)
     def test_reversed_clip_has_opposite_class(self, label):
-        name = synthetic.CLASSES[label]
+        name = _ALL[label]
         for seed in range(10):
-            clip = synthetic.generate_clip(seed, label)
+            clip = synthetic.generate_clip(seed, label, camera=True)
             frames, boxes, valid = clip.frames, clip.boxes, clip.box_valid
             self.assertEqual(_motion(frames, boxes, valid), name)
             self.assertEqual(
@@ -155,8 +157,30 @@ class SyntheticTest(tf.test.TestCase, parameterized.TestCase):
             travel = clip.boxes[end - 1, :, axis] - clip.boxes[start, :, axis]
             self.assertTrue((travel[clip.box_valid[start]] >= 0.35).all())
 
+    def test_smooth_background_is_faint_and_objects_stand_out(self):
+        # The default look: no part of the background can pass for an
+        # object (the first version's blob texture could).
+        for seed in range(12):
+            clip = synthetic.generate_clip(seed, seed % 6)
+            start, end = clip.window
+            still = clip.frames[end % 16 if end < 16 else start - 1]
+            grey = still.astype(np.float32)
+            self.assertLess(grey.std(axis=(0, 1)).max(), 12.0)
+            moving = clip.frames[start].astype(np.float32)
+            changed = np.abs(moving - grey).max(-1) > 0
+            contrast = np.abs(moving - grey).max(-1)[changed].mean()
+            self.assertGreater(contrast, 60.0)
+        texture = synthetic.generate_clip(0, 0, background="texture").frames
+        self.assertGreater(texture[0].astype(np.float32).std(), 15.0)
+
+    def test_class_names(self):
+        self.assertLen(synthetic.class_names(), 6)
+        self.assertEqual(synthetic.class_names(), synthetic.CLASSES)
+        self.assertEqual(synthetic.class_names(camera=True)[6:],
+                         synthetic.PAN_CLASSES)
+
     def test_opposite_pairs_classes(self):
-        self.assertEqual(set(synthetic.OPPOSITE), set(synthetic.CLASSES))
+        self.assertEqual(set(synthetic.OPPOSITE), set(_ALL))
         for name, opposite in synthetic.OPPOSITE.items():
             self.assertNotEqual(name, opposite)
             self.assertEqual(synthetic.OPPOSITE[opposite], name)
@@ -165,7 +189,10 @@ class SyntheticTest(tf.test.TestCase, parameterized.TestCase):
             )
 
     @parameterized.named_parameters(
-        ("label", dict(label=8), "Unknown synthetic label 8"),
+        ("label", dict(label=6), "Unknown synthetic label 6"),
+        ("pan_without_camera", dict(label=7), "Unknown synthetic label 7"),
+        ("background", dict(background="plaid"), "Unknown synthetic "
+         "background 'plaid'"),
         ("frames", dict(num_frames=3), "num_frames must be >= 4"),
         ("size", dict(image_size=(64, 15)), "image_size must be >= 16"),
     )

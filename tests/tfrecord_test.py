@@ -13,7 +13,7 @@ def _encode(clip, ground_truth=True, **kwargs):
     return tfrecord.encode_example(
         clip.frames,
         clip.label,
-        synthetic.CLASSES[clip.label],
+        synthetic.class_names(camera=True)[clip.label],
         f"clip-{clip.label}",
         40,
         clip if ground_truth else None,
@@ -26,7 +26,7 @@ class TFRecordTest(tf.test.TestCase, parameterized.TestCase):
         ("objects", 4, 8, 32), ("two_objects", 5, 16, 64), ("pan", 7, 8, 48)
     )
     def test_round_trip(self, label, frames, size):
-        clip = synthetic.generate_clip(3, label, frames, size)
+        clip = synthetic.generate_clip(3, label, frames, size, camera=True)
         parsed = tfrecord.parse_example(tf.constant(_encode(clip)))
         decoded = tfrecord.decode_frames(parsed["frames_encoded"]).numpy()
         self.assertEqual(decoded.shape, clip.frames.shape)
@@ -37,7 +37,8 @@ class TFRecordTest(tf.test.TestCase, parameterized.TestCase):
         self.assertEqual(parsed["id"], b"clip-%d" % label)
         self.assertEqual(parsed["label"], label)
         self.assertEqual(parsed["label"].dtype, tf.int32)
-        self.assertEqual(parsed["label_text"], synthetic.CLASSES[label])
+        self.assertEqual(parsed["label_text"],
+                         synthetic.class_names(camera=True)[label])
         self.assertEqual(parsed["num_original_frames"], 40)
         self.assertEqual(parsed["event_start"], clip.window[0])
         self.assertEqual(parsed["event_end"], clip.window[1])

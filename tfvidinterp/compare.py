@@ -136,7 +136,8 @@ def measure(results: dict, detector, drop_filter=0.001) -> dict:
     }
 
 
-def run(results_dirs, output_dir: str, config, eval_files=None) -> dict:
+def run(results_dirs, output_dir: str, config, eval_files=None,
+        warnings=()) -> dict:
     """Compares the models of `results_dirs` and writes every output.
 
     Args:
@@ -149,12 +150,14 @@ def run(results_dirs, output_dir: str, config, eval_files=None) -> dict:
             histogram_bins, max_gifs, gif_fps, gif_min_height).
         eval_files: Optional `evaluate` JSONs, one per results directory,
             for Tables 1-2.
+        warnings: Sentences for the report's banner (the demo's missed
+            target accuracies); each missed faithfulness target is added.
 
     Returns:
         The content of `stats.json`; with `"faithfulness"`, one entry per
         model (None for a model without), when a results directory holds a
         `faithfulness.json`, which also adds the report's faithfulness
-        table.
+        and layer tables; `"warnings"`, the banner's sentences.
 
     Raises:
         errors.InputError: Unreadable inputs, or eval files that do not
@@ -176,10 +179,14 @@ def run(results_dirs, output_dir: str, config, eval_files=None) -> dict:
     tables = report.paper_tables(stats["models"], stats["ttests"], evals,
                                  config.drop_filter)
     faithful = [load_faithfulness(d) for d in results_dirs]
+    stats["warnings"] = list(warnings) + [
+        f"{s['label']}: {missed}" for s, f in zip(sets, faithful) if f
+        for missed in faithfulness.missed_targets(f)]
     if any(faithful):
         stats["faithfulness"] = wd.jsonable(faithful)
-        tables.append(report.faithfulness_table(
-            faithful, [s["label"] for s in sets]))
+        labels = [s["label"] for s in sets]
+        tables += [report.faithfulness_table(faithful, labels),
+                   report.layer_table(faithful, labels)]
     histograms = [
         (key, name, figures.plot_histograms(
             [s["measures"][key] for s in sets], [s["label"] for s in sets],
@@ -285,7 +292,8 @@ def _write(output_dir, sets, stats, tables, histograms, gifs):
     page = report.to_html(
         "Video model comparison", intro, tables,
         [(name, png) for _, name, png in histograms],
-        [(caption, data) for _, caption, data, _ in gifs])
+        [(caption, data) for _, caption, data, _ in gifs],
+        stats["warnings"])
     wd.write_atomic(path("report.html"), page)
 
 

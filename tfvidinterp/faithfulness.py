@@ -22,8 +22,10 @@ from tfvidinterp import train
 from tfvidinterp import workdir as wd
 from tfvidinterp.analysis import faithfulness as measures
 from tfvidinterp.analysis import report
+from tfvidinterp.data import pipeline
 from tfvidinterp.data import synthetic
 from tfvidinterp.interp import grad_cam
+from tfvidinterp.interp import layer_sweep
 from tfvidinterp.interp import perturbation as perturbations
 
 PERTURBATIONS = {"freeze": perturbations.freeze,
@@ -32,14 +34,19 @@ PERTURBATIONS = {"freeze": perturbations.freeze,
 
 def run(config, workdir: str, results_dir: str, *, seed: int = 0,
         random_orders: int = 5, tolerance: int | None = None,
-        sanity: bool = True) -> dict:
+        sanity: bool = True, spatial_clips: int = 48,
+        layers=None) -> dict:
     """Measures the explanations of `results_dir` and writes them beside it.
 
     Clips with ground truth count. The mask IoU, the time profile, deletion
     and insertion use the object classes only: a pan's shifted view stays
     after its window, so the window is not the right answer for its mask.
-    The pointing game uses event frames with a visible object (object
-    clips); the sanity check uses every clip.
+    The spatial measures (the pointing game and the Grad-CAM energy in the
+    objects' boxes, per layer, against the input-gradient baseline) use the
+    event frames with a visible object of the first `spatial_clips` clips of
+    the results' split, read from the dataset: they need one forward and
+    backward pass per clip, not a mask, so they can use more clips than were
+    explained. The sanity check uses every explained clip.
 
     Args:
         config: The config the model was trained with.
@@ -52,12 +59,18 @@ def run(config, workdir: str, results_dir: str, *, seed: int = 0,
         tolerance: Pixels added on each side of the boxes in the pointing
             game; None: `measures.default_tolerance`.
         sanity: Run the model-randomisation check.
+        spatial_clips: Clips of the split for the spatial measures.
+        layers: Grad-CAM layers of the sweep; None:
+            `layer_sweep.last_per_resolution`. The explained layer is
+            always measured.
 
     Returns:
         What `<results_dir>/faithfulness.json` holds: `run`, `model_name`,
         `results_dir`, `clips`, `object_clips`, `perturbation`, `seed`,
-        `random_orders`, and `mask_iou`, `pointing_game`, `time_profile`,
-        `deletion`, `insertion`, `sanity`, `targets` (README
+        `random_orders`, and `mask_iou`, `pointing_game` and `energy` (at
+        the explained layer), `layers` (a row per layer of the sweep and one
+        for the input gradient), `time_profile`, `deletion`, `insertion`,
+        `sanity`, `targets` (README
         "Faithfulness"). Floats have 4 decimals; what could not be measured
         (no clips for it, or `sanity=False`) is None, its target too.
 
@@ -68,6 +81,9 @@ def run(config, workdir: str, results_dir: str, *, seed: int = 0,
     if random_orders < 1:
         raise errors.InputError(f"random_orders must be >= 1, got "
                                 f"{random_orders}")
+    if spatial_clips < 1:
+        raise errors.InputError(f"spatial_clips must be >= 1, got "
+                                f"{spatial_clips}")
     if tolerance is not None and tolerance < 0:
         raise errors.InputError(f"tolerance must be >= 0, got {tolerance}")
     results = compare.load_results(results_dir)
@@ -83,7 +99,7 @@ def run(config, workdir: str, results_dir: str, *, seed: int = 0,
             f"config is a {config.model_name}")
     classes = meta["classes"]
     objects = [r for r in records
-               if classes[r["label"]] in synthetic.OBJECT_CLASSES]
+               if classes[r["label"]] not in synthetic.PAN_CLASSES]
     clips = {r["id"]: _load_clip(results_dir, r) for r in records}
     heatmaps = {i: clip["heatmaps"] for i, clip in clips.items()}
     height, width = clips[records[0]["id"]]["heatmaps"].shape[1:]
@@ -96,6 +112,10 @@ def run(config, workdir: str, results_dir: str, *, seed: int = 0,
             f"{model.output.shape[-1]}")
     grad_cam.check_inputs(model, clips[records[0]["id"]]["frames"][None])
 
+    layer = records[0]["gradcam"]["layer"]
+    rows = _layer_rows(model, config, meta, records[0], layers,
+                       spatial_clips, tolerance)
+    reported = next(row for row in rows if row["layer"] == layer)
     result = {
         "run": meta.get("run"), "model_name": meta["model_name"],
         "results_dir": results_dir, "clips": len(records),
@@ -104,8 +124,14 @@ def run(config, workdir: str, results_dir: str, *, seed: int = 0,
             {r["mask"]["perturbation"] for r in objects})) or None,
         "seed": seed, "random_orders": random_orders,
         "mask_iou": measures.pooled_mask_iou(objects),
-        "pointing_game": measures.pooled_pointing_game(records, heatmaps,
-                                                       tolerance),
+        "layer": layer,
+        "pointing_game": {"gradcam": reported["pointing"],
+                          "centre": reported["centre"],
+                          "frames": reported["frames"],
+                          "clips": reported["clips"],
+                          "tolerance_px": tolerance},
+        "energy": {key: reported[key] for key in ("energy", "area", "ratio")},
+        "layers": rows,
         "time_profile": measures.pooled_time_profile(objects, heatmaps),
         **_curves(model, objects, clips, random_orders, seed),
         "sanity": _sanity(config, len(classes), records, clips, seed)
@@ -217,6 +243,53 @@ def sanity_correlations(heatmaps, model: keras.Model, videos, class_ids,
     other = cam(videos, class_ids).numpy().astype(np.float16)
     return np.array([measures.spearman(a, b)
                      for a, b in zip(heatmaps, other)])
+
+
+def _layer_rows(model, config, meta, record, layers, count, tolerance):
+    """The spatial measures of each layer of the sweep and of the input
+    gradient, on the first `count` clips of the results' split."""
+    layer = record["gradcam"]["layer"]
+    layers = list(layers or layer_sweep.last_per_resolution(model))
+    if layer not in layers:
+        layers.append(layer)
+    sweep = layer_sweep.LayerSweep(
+        model, layers, weighting=record["gradcam"]["weighting"],
+        score=record["gradcam"]["score"],
+        upsample=record["params"].get("upsample", "linear"),
+        normalize=record["params"].get("normalize", "clip"))
+    dataset = pipeline.make_dataset(
+        config.input.data_dir, meta["split"],
+        num_frames=config.input.num_frames,
+        image_size=config.input.image_size,
+        batch_size=config.interp.batch_size, training=False)
+    truths, maps, seen = [], {}, 0
+    for batch in dataset.take(-(-count // config.interp.batch_size)):
+        batch = {k: v[:count - seen] for k, v in batch.items()}
+        target = (batch["label"] if meta["params"]["target"] == "true"
+                  else None)
+        for name, value in sweep(batch["frames"], target).items():
+            maps.setdefault(name, []).extend(value.numpy())
+        truths += [{"id": seen + i, "ground_truth": {
+            "event": batch["event"][i].numpy(),
+            "boxes": batch["boxes"][i].numpy(),
+            "box_valid": batch["box_valid"][i].numpy()}}
+            for i in range(len(batch["label"]))
+            if batch["has_ground_truth"][i]]
+        seen += len(batch["label"])
+    rows = []
+    for name in [*layers, sweep.INPUT_GRADIENT]:
+        heatmaps = dict(enumerate(maps[name]))
+        point = measures.pooled_pointing_game(truths, heatmaps, tolerance)
+        energy = measures.pooled_energy(truths, heatmaps)
+        shape = (model.get_layer(name).output.shape[2:4]
+                 if name != sweep.INPUT_GRADIENT else None)
+        rows.append({
+            "layer": name, "cells": list(shape) if shape else None,
+            "pointing": point["gradcam"], "centre": point["centre"],
+            "energy": energy["energy"], "area": energy["area"],
+            "ratio": energy["ratio"], "frames": point["frames"],
+            "clips": len(truths)})
+    return rows
 
 
 def _load_clip(results_dir, record):

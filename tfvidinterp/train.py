@@ -9,6 +9,7 @@ chief writes the real checkpoints, the other workers their own copies.
 
 import math
 import os
+import time
 
 import keras
 import tensorflow as tf
@@ -93,8 +94,10 @@ def run(config, workdir: str) -> dict:
 
     Returns:
         A summary dict: `start_step`, `final_step`, `train_loss`,
-        `train_accuracy`, `eval_accuracy`, `stopped_at` (the step that
-        reached `train.target_accuracy`, or 0), and the trained `model` (under a
+        `train_accuracy`, `eval_accuracy`, `eval_history` (`(step,
+        accuracy)` of this call's evaluations), `stopped_at` (the step that
+        reached `train.target_accuracy`, or 0), `seconds` (this call's
+        training wall time), and the trained `model` (under a
         distribution strategy, its variables hold one value per replica).
 
     Raises:
@@ -103,6 +106,10 @@ def run(config, workdir: str) -> dict:
     """
     if config.train.mixed_precision:
         keras.mixed_precision.set_global_policy(config.train.mixed_precision)
+    if config.deterministic:
+        # Process-wide and irreversible: every later op must be deterministic
+        # too, which is what a reproducible run asks for.
+        tf.config.experimental.enable_op_determinism()
     strategy = distribute.get_strategy(config.strategy)
     chief = distribute.is_chief(strategy)
     keras.utils.set_random_seed(config.seed)
@@ -197,7 +204,9 @@ def run(config, workdir: str) -> dict:
         total_steps, stateful_metrics=["loss", "accuracy"], verbose=chief
     )
     progress.update(start_step)
-    result = {"start_step": start_step, "eval_accuracy": None}
+    result = {"start_step": start_step, "eval_accuracy": None,
+              "eval_history": []}
+    began = time.time()
     target = config.train.target_accuracy
     step = start_step
     while step < total_steps:
@@ -219,6 +228,7 @@ def run(config, workdir: str) -> dict:
         if step % config.train.eval_every_steps == 0 or step == total_steps:
             if evaluator:
                 result["eval_accuracy"] = evaluator(step)
+                result["eval_history"].append((step, result["eval_accuracy"]))
             if target and _any_worker(strategy, evaluator is not None and
                                       result["eval_accuracy"] >= target):
                 stopped_at.assign(step)
@@ -235,7 +245,7 @@ def run(config, workdir: str) -> dict:
         _save_model(model, wd.path(workdir, wd.MODEL))
     writer.flush()
     result.update(final_step=step, stopped_at=int(stopped_at.numpy()),
-                  model=model)
+                  seconds=time.time() - began, model=model)
     return result
 
 

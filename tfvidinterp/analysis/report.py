@@ -31,8 +31,12 @@ _FAITHFULNESS = (
     ("Mask IoU with the event window; baseline: a run of the same length "
      "placed at random", "mask_iou", "learned", "random", "mask_iou",
      f">= baseline + {faithfulness.MASK_IOU_MARGIN:g}"),
-    ("Pointing game hit rate; baseline: the frame centre", "pointing_game",
-     "gradcam", "centre", "pointing_game", "> baseline"),
+    ("Pointing game hit rate at the explained layer; baseline: the frame "
+     "centre", "pointing_game", "gradcam", "centre", "pointing_game",
+     f">= baseline + {faithfulness.POINTING_MARGIN:g}"),
+    ("Share of the Grad-CAM energy in the objects' boxes at the explained "
+     "layer; baseline: the boxes' share of the frame", "energy", "energy",
+     "area", "energy", f">= {faithfulness.ENERGY_FACTOR:g} x baseline"),
     ("Grad-CAM mean value inside the window; baseline: outside it",
      "time_profile", "inside", "outside", None, _HIGHER),
     ("Share of the Grad-CAM mass inside the window; baseline: the window's "
@@ -53,6 +57,8 @@ table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
 th, td { border: 1px solid #bbb; padding: 0.25em 0.6em; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 caption { caption-side: top; text-align: left; font-weight: bold; }
+.banner { background: #fde2e1; border: 2px solid #c0392b; padding: 0.5em 1em;
+  margin: 1em 0; }
 .note { color: #555; font-size: 0.9em; max-width: 60em; }
 .figures img { margin: 0.3em; border: 1px solid #ddd; }
 .gif { display: inline-block; margin: 0.5em; vertical-align: top; }
@@ -198,8 +204,10 @@ def faithfulness_table(results, labels=None) -> Table:
             f"{r['object_clips']} of object classes (mask IoU, time profile, "
             f"deletion and insertion with the {r['perturbation']} "
             f"perturbation, {r['random_orders']} random orders); "
-            f"{point['frames']} event frames with an object (pointing game, "
-            f"tolerance {point['tolerance_px']} px); sanity check over "
+            f"{point['frames']} event frames with an object in "
+            f"{point['clips']} clips at layer {r['layer']} (pointing game, "
+            f"tolerance {point['tolerance_px']} px; energy); sanity check "
+            "over "
             f"{sanity['clips']} clips, {sanity['constant_maps']} constant "
             "maps left out.")
     return Table(
@@ -208,6 +216,45 @@ def faithfulness_table(results, labels=None) -> Table:
         "Areas are means of the T + 1 target-class probabilities as frames "
         "are perturbed (deletion) or restored (insertion) in order. "
         + " ".join(notes))
+
+
+def layer_table(results, labels=None) -> Table:
+    """Where each model's Grad-CAM points, layer by layer (the sweep).
+
+    Args:
+        results: `tfvidinterp.faithfulness.run`'s dicts, one per model; None
+            for a model without them.
+        labels: Model names, one per model; default "I3D (<run>)" style.
+
+    Returns:
+        A `Table` with id "layers": a row per model and layer of the sweep,
+        fine to coarse, then the input-gradient baseline.
+    """
+    labels = labels or [
+        f"{MODEL_NAMES.get(r['model_name'], r['model_name'])} ({r['run']})"
+        if r else "" for r in results]
+    rows = []
+    for label, result in zip(labels, results):
+        for row in (result or {}).get("layers") or []:
+            name = row["layer"]
+            if name == result["layer"]:
+                name += " (explained)"
+            elif row["cells"] is None:
+                name = "input gradient (baseline)"
+            cells = "x".join(map(str, row["cells"])) if row["cells"] else ""
+            rows.append([label, name, cells, row["pointing"], row["centre"],
+                         row["energy"], row["area"], row["ratio"]])
+    return Table(
+        "layers", "Grad-CAM layer by layer: does the map point at the moving "
+        "objects?", ["Model", "Layer", "Cells", "Pointing game",
+                     "Frame centre", "Energy in boxes", "Boxes' area",
+                     "Energy / area"], rows,
+        "Event frames with a visible object. Pointing game: the map's peak "
+        "falls in an object's box (the centre column: the frame centre "
+        "does). Energy: the share of the map's sum inside the boxes, against "
+        "the boxes' share of the frame. Targets at the explained layer: "
+        f"pointing >= centre + {faithfulness.POINTING_MARGIN:g}, energy >= "
+        f"{faithfulness.ENERGY_FACTOR:g} x area.")
 
 
 def to_csv(table: Table) -> str:
@@ -248,12 +295,16 @@ def data_uri(data: bytes, mime: str) -> str:
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-def to_html(title: str, intro: str, tables, figures, gifs) -> str:
+def to_html(title: str, intro: str, tables, figures, gifs,
+            warnings=()) -> str:
     """The whole report page.
 
     Args:
         title: Page title.
         intro: A paragraph of plain text under the title.
+        warnings: Plain-text sentences for a banner above everything else
+            (a model that missed its target accuracy or a faithfulness
+            target); none, no banner.
         tables: `Table`s, in order.
         figures: `(caption, png_bytes)` pairs (the histograms).
         gifs: `(caption, gif_bytes)` pairs.
@@ -266,8 +317,14 @@ def to_html(title: str, intro: str, tables, figures, gifs) -> str:
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{esc(title)}</title><style>{_STYLE}</style>",
         f"<script>{_SCRIPT}</script></head><body>",
-        f"<h1>{esc(title)}</h1>", f'<p class="note">{esc(intro)}</p>',
+        f"<h1>{esc(title)}</h1>",
     ]
+    if warnings:
+        parts.append('<div class="banner" role="alert"><strong>Read this '
+                     "first: these results missed their targets.</strong><ul>"
+                     + "".join(f"<li>{esc(w)}</li>" for w in warnings)
+                     + "</ul></div>")
+    parts.append(f'<p class="note">{esc(intro)}</p>')
     for table in tables:
         parts.append(_table_html(table))
     if figures:

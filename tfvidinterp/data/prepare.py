@@ -314,6 +314,8 @@ def _encode(job):
             item.label,
             item.metadata["num_frames"],
             item.metadata["image_size"],
+            background=item.metadata["background"],
+            camera=item.metadata["camera"],
         )
         frames, ground_truth = clip.frames, clip
     else:

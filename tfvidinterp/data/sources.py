@@ -35,7 +35,7 @@ class VideoItem:
             (synthetic).
         metadata: Source-specific facts: `frames` (first, last), 1-based
             inclusive, for a KTH sub-sequence; `seed`, `num_frames`,
-            `image_size` for a synthetic clip; `caption` (the filled-in
+            `image_size`, `background`, `camera` for a synthetic clip; `caption` (the filled-in
             template) for SSv2.
     """
 
@@ -80,21 +80,27 @@ def _synthetic_counts(num_clips):
 
 
 def _synthetic_describe(
-    root=None, num_clips=(800, 200, 200), num_frames=16, image_size=64, seed=0
+    root=None, num_clips=(800, 200, 200), num_frames=16, image_size=64, seed=0,
+    background="smooth", camera=False,
 ):
     if root is not None:
         raise errors.InputError("The synthetic source takes no root")
+    if background not in synthetic.BACKGROUNDS:
+        raise errors.InputError(
+            f"Unknown synthetic background {background!r}; one of "
+            f"{', '.join(synthetic.BACKGROUNDS)}")
     counts = _synthetic_counts(num_clips)
     splits = tuple(split for split in SPLITS if counts[split])
-    return Description(tuple(synthetic.CLASSES), splits)
+    return Description(synthetic.class_names(camera), splits)
 
 
 def _synthetic_items(
-    root, split, num_clips=(800, 200, 200), num_frames=16, image_size=64, seed=0
+    root, split, num_clips=(800, 200, 200), num_frames=16, image_size=64, seed=0,
+    background="smooth", camera=False,
 ):
     """Yields balanced labels; clip seeds hash (seed, split, index)."""
     del root  # Checked by describe.
-    classes = synthetic.CLASSES
+    classes = synthetic.class_names(camera)
     for index in range(_synthetic_counts(num_clips)[split]):
         # Distinct 64-bit seeds keep the splits from sharing clips.
         entropy = [seed, SPLITS.index(split), index]
@@ -109,6 +115,8 @@ def _synthetic_items(
                 seed=int(clip_seed[0]),
                 num_frames=num_frames,
                 image_size=image_size,
+                background=background,
+                camera=bool(camera),
             ),
         )
 

@@ -102,7 +102,7 @@ class GradCAM:
         self.score = score
         self.upsample = upsample
         self.normalize = normalize
-        features = _layer_output(model, self.layer)
+        features = layer_output(model, self.layer)
         self._grad_model = keras.Model(model.inputs, [features, model.output])
         self._explain = tf.function(
             self.explain_in_graph, reduce_retracing=True
@@ -179,14 +179,27 @@ class GradCAM:
         # Clips do not interact (inference mode), so the gradient of the sum
         # holds each clip's own gradient.
         grads = tape.gradient(scores, features)
+        return dict(
+            heatmaps=self.maps(features, grads, tf.shape(videos)),
+            class_ids=class_ids, scores=scores, logits=logits
+        )
+
+    def maps(self, features, grads, video_shape):
+        """Eq. 2's maps from a layer's activations and their gradients.
+
+        Args:
+            features: `(batch, T', h, w, channels)` float32 activations.
+            grads: Their gradients of the explained scores, same shape.
+            video_shape: The input's shape `(batch, T, H, W, 3)`.
+
+        Returns:
+            `(batch, T, H, W)` float32 heatmaps in [0, 1].
+        """
         weights = self.channel_weights(grads, features, self.weighting)
         cams = tf.nn.relu(tf.reduce_sum(weights * features, axis=-1))
-        shape = tf.shape(videos)
-        heatmaps = _resize(cams, shape[1], shape[2], shape[3], self.upsample)
-        heatmaps = _min_max(heatmaps, self.normalize)
-        return dict(
-            heatmaps=heatmaps, class_ids=class_ids, scores=scores, logits=logits
-        )
+        heatmaps = _resize(cams, video_shape[1], video_shape[2],
+                           video_shape[3], self.upsample)
+        return _min_max(heatmaps, self.normalize)
 
 
 def time_matrix(frames, steps, method="linear") -> tf.Tensor:
@@ -287,7 +300,9 @@ def _min_max(heatmaps, mode):
     return tf.math.divide_no_nan(heatmaps - low, high - low)
 
 
-def _layer_output(model, name):
+def layer_output(model, name):
+    """The symbolic output of `model`'s layer `name`, which must have a time
+    axis; an unknown or 4-D layer is an `errors.InputError`."""
     try:
         layer = model.get_layer(name)
     except ValueError:

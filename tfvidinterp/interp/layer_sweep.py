@@ -1,0 +1,98 @@
+"""Grad-CAM at several layers and the saliency baseline, in one pass.
+
+Where a Grad-CAM map can point depends on its layer: a deep layer has few
+cells (I3D's `Mixed_5c` has 2x2 at 64x64 frames, 7x7 at the paper's 224x224)
+but sees the motion; a shallow one has many but sees little. A sweep compares
+them on the same clips, against the plain input gradient.
+"""
+
+import keras
+import tensorflow as tf
+
+from tfvidinterp import errors
+from tfvidinterp.interp import grad_cam
+from tfvidinterp.interp import saliency
+
+
+class LayerSweep:
+    """Grad-CAM at several layers and the input gradient, in one pass.
+
+    One forward and one backward pass of a batch give the maps of every
+    layer in `layers` (with `GradCAM`'s options) and the plain
+    input-gradient saliency map (`saliency.input_gradient_maps`), the
+    baseline a Grad-CAM layer should beat. For comparing layers: where the
+    maps of each layer fall on the same clips.
+
+    Args:
+        model: Functional video classifier whose output is the logits.
+        layers: Names of layers with a time axis; default
+            `last_per_resolution(model)`.
+        **options: `GradCAM`'s `weighting`, `score`, `upsample`,
+            `normalize`.
+
+    Example:
+        sweep = LayerSweep(model)
+        maps = sweep(videos)  # {"Mixed_3c": (batch, T, H, W), ...,
+                              #  "input_gradient": (batch, T, H, W)}
+    """
+
+    INPUT_GRADIENT = "input_gradient"
+
+    def __init__(self, model: keras.Model, layers=None, **options):
+        self.layers = list(layers or last_per_resolution(model))
+        if self.INPUT_GRADIENT in self.layers:
+            raise errors.InputError(
+                f"{self.INPUT_GRADIENT!r} names the saliency baseline, not a "
+                "layer")
+        self.model = model
+        self._cams = [grad_cam.GradCAM(model, layer, **options)
+                      for layer in self.layers]
+        outputs = [grad_cam.layer_output(model, layer) for layer in self.layers]
+        self._grad_model = keras.Model(model.inputs,
+                                       [outputs, model.output])
+        self._maps = tf.function(self._maps_in_graph, reduce_retracing=True)
+
+    def __call__(self, videos, class_ids=None) -> dict:
+        """`{layer: maps, ..., "input_gradient": maps}`, each `(batch, T, H,
+        W)` float32 in [0, 1], for `class_ids` (None: the predictions)."""
+        videos, class_ids = grad_cam.check_inputs(self.model, videos, class_ids)
+        maps = self._maps(videos, class_ids)
+        return dict(zip([*self.layers, self.INPUT_GRADIENT], maps))
+
+    def _maps_in_graph(self, videos, class_ids):
+        score = self._cams[0].score
+        with tf.GradientTape() as tape:
+            tape.watch(videos)
+            features, logits = self._grad_model(videos, training=False)
+            features = [tf.cast(f, tf.float32) for f in features]
+            logits = tf.cast(logits, tf.float32)
+            predicted = tf.argmax(logits, axis=-1, output_type=tf.int32)
+            class_ids = tf.where(class_ids < 0, predicted, class_ids)
+            outputs = tf.nn.softmax(logits) if score == "probability" else (
+                logits)
+            scores = tf.gather(outputs, class_ids, batch_dims=1)
+        *grads, pixel_grads = tape.gradient(scores, [*features, videos])
+        shape = tf.shape(videos)
+        return [cam.maps(f, g, shape)
+                for cam, f, g in zip(self._cams, features, grads)] + [
+                    saliency.input_gradient_maps(pixel_grads)]
+
+
+def last_per_resolution(model: keras.Model) -> list:
+    """The last layer at each spatial resolution, from fine to coarse.
+
+    Among layers with a time axis that compute features (not pooling,
+    normalisation, dropout or rescaling): I3D's `Conv3d_1a_7x7`,
+    `Conv3d_2c_3x3`, `Mixed_3c`, `Mixed_4f`, `Mixed_5c`; each ConvLSTM2D of
+    the C-LSTM. The layers worth comparing in a sweep: deeper layers at the
+    same resolution see more but cannot point more finely.
+    """
+    skip = (keras.layers.BatchNormalization, keras.layers.Dropout,
+            keras.layers.Rescaling, keras.layers.InputLayer)
+    last = {}
+    for layer in model.layers:
+        if (isinstance(layer, skip) or "Pool" in type(layer).__name__
+                or len(layer.output.shape) != 5):
+            continue
+        last[tuple(layer.output.shape[2:4])] = layer.name
+    return list(last.values())

@@ -1,0 +1,63 @@
+"""Plain input-gradient saliency: the baseline a Grad-CAM layer should beat.
+
+Simonyan et al., "Deep Inside Convolutional Networks: Visualising Image
+Classification Models and Saliency Maps", ICLR 2014 workshop,
+https://arxiv.org/abs/1312.6034: the magnitude of the class score's gradient
+with respect to each input pixel, the maximum over colour channels, here per
+frame of a video. `grad_cam.LayerSweep` computes it in the same pass as
+Grad-CAM at several layers.
+"""
+
+import keras
+import tensorflow as tf
+
+from tfvidinterp.interp import grad_cam
+
+
+def input_gradient_maps(grads) -> tf.Tensor:
+    """`(batch, T, H, W, 3)` input gradients -> `(batch, T, H, W)` maps:
+    the largest magnitude over colour channels, min-max normalised per clip
+    (an all-zero gradient stays zero)."""
+    maps = tf.reduce_max(tf.abs(grads), axis=-1)
+    low = tf.reduce_min(maps, axis=(1, 2, 3), keepdims=True)
+    span = tf.reduce_max(maps, axis=(1, 2, 3), keepdims=True) - low
+    return tf.math.divide_no_nan(maps - low, span)
+
+
+class InputGradient:
+    """`|dF/dx|` of the class logit per frame and pixel, built once.
+
+    Args:
+        model: A video classifier whose output is the logits.
+
+    Example:
+        saliency = InputGradient(model)
+        maps = saliency(videos)  # (batch, frames, height, width) in [0, 1].
+    """
+
+    def __init__(self, model: keras.Model):
+        self.model = model
+        self._maps = tf.function(self._maps_in_graph, reduce_retracing=True)
+
+    def __call__(self, videos, class_ids=None) -> tf.Tensor:
+        """Maps of `videos` for `class_ids` (None: the predicted classes).
+
+        Args:
+            videos: `(batch, T, H, W, 3)` float in [0, 255].
+            class_ids: `(batch,)` ints, or None.
+
+        Returns:
+            `(batch, T, H, W)` float32 in [0, 1].
+        """
+        videos, class_ids = grad_cam.check_inputs(self.model, videos,
+                                                  class_ids)
+        return self._maps(videos, class_ids)
+
+    def _maps_in_graph(self, videos, class_ids):
+        with tf.GradientTape() as tape:
+            tape.watch(videos)
+            logits = tf.cast(self.model(videos, training=False), tf.float32)
+            predicted = tf.argmax(logits, -1, output_type=tf.int32)
+            chosen = tf.where(class_ids < 0, predicted, class_ids)
+            score = tf.gather(logits, chosen, batch_dims=1)
+        return input_gradient_maps(tape.gradient(score, videos))
