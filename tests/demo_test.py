@@ -58,8 +58,9 @@ class DemoTest(tf.test.TestCase):
             self.calls.append(call)
 
         def fake_explain(config, workdir, *, split, output_dir, max_clips,
-                         cam):
+                         cam, masker):
             self.assertEqual(cam, ("cam", name(workdir)))
+            self.assertEqual(masker, ("masker", name(workdir)))
             log("explain", name(workdir), config.interp.perturbation,
                 max_clips, split, name(output_dir))
             _write(os.path.join(output_dir, "results.jsonl"), {})
@@ -88,6 +89,7 @@ class DemoTest(tf.test.TestCase):
                     "forward": report,
                     "reversed": dict(report, top1=0.25)})),
             (explain, "make_grad_cam"): lambda model, interp: ("cam", model),
+            (explain, "make_masker"): lambda model, interp: ("masker", model),
             (explain, "run"): fake_explain,
             (explain, "explainer_endpoint"): lambda model, config: "fn",
             (faithfulness, "run"): lambda config, workdir, results_dir: (

@@ -187,12 +187,32 @@ class TemporalMaskTest(tf.test.TestCase, parameterized.TestCase):
         def grads(logits):
             with tf.GradientTape() as tape:
                 tape.watch(logits)
-                losses = explainer._losses(videos, tf.constant([0, 1]), logits)
+                losses = explainer._losses(videos, tf.constant([0, 1]), logits,
+                                           explainer._which)
             return tape.gradient(losses, logits)
 
         eager = grads(logits)
         self.assertGreater(np.abs(eager).max(), 1e-3)
         self.assertAllClose(tf.function(grads)(logits), eager, atol=1e-6)
+
+    def test_with_perturbation_shares_the_traces(self):
+        model = _conv_model()
+        videos = _videos(2, 6, 8)
+        freeze = temporal_mask.TemporalMaskExplainer(model, iterations=3)
+        reverse = freeze.with_perturbation("reverse")
+        self.assertEqual((freeze.perturbation, reverse.perturbation),
+                         ("freeze", "reverse"))
+        shared = reverse(videos)
+        self.assertEqual(freeze._optimize.experimental_get_tracing_count(), 1)
+        own = temporal_mask.TemporalMaskExplainer(
+            model, perturbation="reverse", iterations=3)(videos)
+        for key in ("mask", "loss_curve", "reverse_score"):
+            self.assertAllClose(shared[key], own[key], atol=1e-6)
+        first = freeze(videos)
+        self.assertEqual(freeze._optimize.experimental_get_tracing_count(), 1)
+        self.assertNotAllClose(first["loss_curve"], shared["loss_curve"])
+        with self.assertRaisesRegex(errors.InputError, "perturbation 'blur'"):
+            freeze.with_perturbation("blur")
 
     def test_errors(self):
         model = _conv_model()

@@ -244,16 +244,18 @@ class _Demo:
         evaluate.run(self.configs[name], self.runs[name], SPLIT)
 
     def _explain(self, name):
-        # One model and one compiled Grad-CAM serve both perturbations.
+        # One model, one compiled Grad-CAM and one traced mask optimiser
+        # serve both perturbations.
         config = self.configs[name]
         model, _ = train.load_model(config, self.runs[name])
         cam = explain.make_grad_cam(model, config.interp)
+        masker = explain.make_masker(model, config.interp)
         for perturbation in REPORTS:
             config = copy.deepcopy(self.configs[name])
             config.interp.perturbation = perturbation
             explain.run(config, self.runs[name], split=SPLIT,
                         output_dir=self.results_dir(name, perturbation),
-                        max_clips=self.clips, cam=cam)
+                        max_clips=self.clips, cam=cam, masker=masker)
 
     def _faithfulness(self, name):
         # Imported here, so that the rest of the demo does not depend on it.

@@ -42,6 +42,7 @@ def run(
     num_shards: int | None = None,
     max_clips: int | None = None,
     cam: grad_cam.GradCAM | None = None,
+    masker: temporal_mask.TemporalMaskExplainer | None = None,
 ) -> dict:
     """Explains clips with `config.interp`'s Grad-CAM and temporal mask.
 
@@ -66,6 +67,9 @@ def run(
         cam: The trained model's Grad-CAM with `config.interp`'s options
             (`make_grad_cam`), to share one model and its compiled Grad-CAM
             among runs; default: from `workdir`'s latest checkpoint.
+        masker: That model's mask explainer (`make_masker`), to share its
+            compiled functions among runs; it is used with
+            `config.interp.perturbation`. Default: built here.
 
     Returns:
         A summary: `output_dir`, `results_file`, `shard` ([k, n]), `clips`
@@ -99,11 +103,8 @@ def run(
         cam = make_grad_cam(model, interp)
     else:
         model, info = cam.model, prepare.read_info(config.input.data_dir)
-    masker = temporal_mask.TemporalMaskExplainer(
-        model, interp.perturbation, lambda1=interp.lambda1,
-        lambda2=interp.lambda2, beta=interp.beta,
-        iterations=interp.iterations, learning_rate=interp.learning_rate,
-        init=interp.init, early_stopping=interp.early_stopping)
+    masker = (masker or make_masker(model, interp)).with_perturbation(
+        interp.perturbation)
     output_dir = output_dir or wd.path(workdir, wd.EXPLAIN, split or "video")
     meta = {
         "run": os.path.basename(os.path.normpath(workdir)),
@@ -212,6 +213,17 @@ def make_grad_cam(model: keras.Model, interp) -> grad_cam.GradCAM:
         model, interp.layer or None, weighting=interp.weighting,
         score=interp.score, upsample=interp.upsample,
         normalize=interp.normalize)
+
+
+def make_masker(model: keras.Model,
+                interp) -> temporal_mask.TemporalMaskExplainer:
+    """`model`'s `TemporalMaskExplainer` with the options of a config's
+    `interp`."""
+    return temporal_mask.TemporalMaskExplainer(
+        model, interp.perturbation, lambda1=interp.lambda1,
+        lambda2=interp.lambda2, beta=interp.beta,
+        iterations=interp.iterations, learning_rate=interp.learning_rate,
+        init=interp.init, early_stopping=interp.early_stopping)
 
 
 def _params(cam, masker, target):

@@ -6,6 +6,8 @@ https://arxiv.org/abs/2002.00367; after Fong & Vedaldi's meaningful
 perturbations, https://arxiv.org/abs/1704.03296.
 """
 
+import copy
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -98,6 +100,7 @@ class TemporalMaskExplainer:
     Example:
         explainer = TemporalMaskExplainer(model, iterations=300)
         results = explainer(videos)  # results["mask"]: (batch, frames).
+        reverse = explainer.with_perturbation("reverse")  # No new trace.
     """
 
     def __init__(
@@ -141,10 +144,27 @@ class TemporalMaskExplainer:
         self.early_stopping = early_stopping
         self.tol = tol
         self.patience = patience
-        self._perturb = PERTURBATIONS[perturbation]
+        # The perturbation is an argument of the compiled functions, so that
+        # `with_perturbation` shares their traces: tracing the model's
+        # forward and backward pass in the while loop is most of a small
+        # batch's cost on a CPU.
+        self._which = tf.constant(list(PERTURBATIONS).index(perturbation))
         self._prepare = _compile(self._prepare_graph)
         self._optimize = _compile(self._optimize_graph)
         self._evaluate = _compile(self._evaluate_graph)
+
+    def with_perturbation(self, perturbation: str):
+        """This explainer optimising for `perturbation` instead, sharing the
+        compiled functions (and their traces) with this one."""
+        if perturbation not in PERTURBATIONS:
+            raise errors.InputError(
+                f"unknown perturbation {perturbation!r}; known: "
+                f"{sorted(PERTURBATIONS)}"
+            )
+        other = copy.copy(self)
+        other.perturbation = perturbation
+        other._which = tf.constant(list(PERTURBATIONS).index(perturbation))
+        return other
 
     def __call__(self, videos, class_ids=None) -> dict:
         """Learns the masks of a batch of clips.
@@ -177,7 +197,8 @@ class TemporalMaskExplainer:
             )
         prepared = self._prepare(videos, class_ids)
         targets, logits = prepared["target_class"], prepared["initial_logits"]
-        logits, curve, steps = self._optimize(videos, targets, logits)
+        logits, curve, steps = self._optimize(videos, targets, logits,
+                                              self._which)
         results = self._evaluate(videos, targets, logits)
         results.update(prepared)
         results.update(loss_curve=curve, steps_run=steps)
@@ -213,9 +234,12 @@ class TemporalMaskExplainer:
             initial_logits=logits,
         )
 
-    def _losses(self, videos, targets, logits):
+    def _losses(self, videos, targets, logits, which):
         masks = tf.sigmoid(logits)
-        probs = self._probabilities(self._perturb(videos, masks))
+        perturbed = tf.switch_case(which, [
+            lambda perturb=perturb: perturb(videos, masks)
+            for perturb in PERTURBATIONS.values()])
+        probs = self._probabilities(perturbed)
         scores = tf.gather(probs, targets, batch_dims=1)
         return mask_loss(masks, scores, self.lambda1, self.lambda2, self.beta)
 
@@ -231,12 +255,12 @@ class TemporalMaskExplainer:
             steps=tf.zeros([batch], tf.int32),
         )
 
-    def _step(self, videos, targets, state, step):
+    def _step(self, videos, targets, state, step, which):
         """One Adam step for every active clip; returns (state, losses)."""
         logits = state["logits"]
         with tf.GradientTape() as tape:
             tape.watch(logits)
-            losses = self._losses(videos, targets, logits)
+            losses = self._losses(videos, targets, logits, which)
         # The gradient of the sum over clips is each clip's own gradient.
         grads = tape.gradient(losses, logits)
         new, m, v = _adam(
@@ -259,12 +283,12 @@ class TemporalMaskExplainer:
             state["active"] = active & (still < self.patience)
         return state, losses
 
-    def _optimize_graph(self, videos, targets, logits):
+    def _optimize_graph(self, videos, targets, logits, which):
         curve = tf.TensorArray(tf.float32, size=self.iterations)
 
         def body(i, state, curve):
             state, losses = self._step(
-                videos, targets, state, tf.cast(i + 1, tf.float32)
+                videos, targets, state, tf.cast(i + 1, tf.float32), which
             )
             return i + 1, state, curve.write(i, losses)
 
