@@ -46,7 +46,7 @@ class EvaluateTest(testing.TrainedRunTestCase):
         for direction in ("forward", "reversed"):
             report = result[direction]
             self.assertEqual(report["num_clips"], 16)
-            self.assertLen(report["f1"], 8)
+            self.assertLen(report["f1"], 6)
             self.assertEqual(np.sum(report["confusion_matrix"]), 16)
             self.assertBetween(report["top1"], 0.0, report["top5"])
         with open(wd.path(self.workdir, wd.EVAL, "validation.json")) as f:

@@ -89,7 +89,7 @@ class ExplainTest(testing.TrainedRunTestCase):
         self.assertEqual(meta["split"], "validation")
         self.assertEqual((meta["run"], meta["model_name"], meta["dataset"]),
                          ("run", "clstm", "synthetic"))
-        self.assertLen(meta["classes"], 8)
+        self.assertLen(meta["classes"], 6)
         self.assertEqual(meta["params"]["layer"], "clstm_1")
         self.assertEqual(meta["params"]["iterations"], 5)
         self.assertEqual(meta["params"]["target"], "true")
