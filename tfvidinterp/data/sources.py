@@ -35,8 +35,8 @@ class VideoItem:
             (synthetic).
         metadata: Source-specific facts: `frames` (first, last), 1-based
             inclusive, for a KTH sub-sequence; `seed`, `num_frames`,
-            `image_size`, `background`, `camera` for a synthetic clip; `caption` (the filled-in
-            template) for SSv2.
+            `image_size`, `background`, `camera` for a synthetic clip;
+            `caption` (the filled-in template) for SSv2.
     """
 
     id: str
@@ -80,8 +80,8 @@ def _synthetic_counts(num_clips):
 
 
 def _synthetic_describe(
-    root=None, num_clips=(800, 200, 200), num_frames=16, image_size=64, seed=0,
-    background="smooth", camera=False,
+    root=None, num_clips=(800, 200, 200), num_frames=16, image_size=64,
+    seed=0, background="smooth", camera=False,
 ):
     if root is not None:
         raise errors.InputError("The synthetic source takes no root")
@@ -95,8 +95,8 @@ def _synthetic_describe(
 
 
 def _synthetic_items(
-    root, split, num_clips=(800, 200, 200), num_frames=16, image_size=64, seed=0,
-    background="smooth", camera=False,
+    root, split, num_clips=(800, 200, 200), num_frames=16, image_size=64,
+    seed=0, background="smooth", camera=False,
 ):
     """Yields balanced labels; clip seeds hash (seed, split, index)."""
     del root  # Checked by describe.
