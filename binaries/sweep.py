@@ -1,4 +1,4 @@
-"""Trains a config under several seeds and reports how reliably it learns.
+r"""Trains a config under several seeds and reports how reliably it learns.
 
 Example:
     python -m binaries.prepare_data --output_dir=data/synthetic \
