@@ -221,6 +221,7 @@ class CompareTest(tf.test.TestCase):
 
     def test_report_without_faithfulness_is_unchanged(self):
         self.assertNotIn("faithfulness", self.stats)
+        self.assertEqual(self.stats["warnings"], [])
         self.assertNotIn("faithfulness.csv",
                          os.listdir(os.path.join(self.out, "tables")))
         with open(os.path.join(self.out, "report.html")) as f:
@@ -236,12 +237,25 @@ class CompareTest(tf.test.TestCase):
         config = copy.deepcopy(self.config)
         config.max_gifs = 0
         out = os.path.join(root, "out")
-        stats = compare.run(inputs, out, config)
+        stats = compare.run(inputs, out, config,
+                            warnings=["clstm: test accuracy 0.5"])
         self.assertEqual(stats["faithfulness"],
                          [report_test.FAITHFULNESS, None])
+        # The caller's warnings, then each missed faithfulness target.
+        self.assertLen(stats["warnings"], 2)
+        self.assertEqual(stats["warnings"][0], "clstm: test accuracy 0.5")
+        self.assertStartsWith(stats["warnings"][1], "I3D (Synthetic): "
+                              "pointing_game: Grad-CAM's peak at layer "
+                              "Mixed_3c")
         with open(os.path.join(out, "report.html")) as f:
             page = f.read()
         self.assertIn('<table id="faithfulness"><caption>Faithfulness', page)
+        self.assertIn('<div class="banner" role="alert">', page)
+        self.assertIn("<li>clstm: test accuracy 0.5</li>", page)
+        self.assertIn('<table id="layers">', page)
+        with open(os.path.join(out, "tables", "layers.csv")) as f:
+            self.assertEqual(next(csv.reader(f))[:3],
+                             ["Model", "Layer", "Cells"])
         with open(os.path.join(out, "tables", "faithfulness.csv")) as f:
             rows = list(csv.reader(f))
         self.assertEqual(rows[0][2:5], [
