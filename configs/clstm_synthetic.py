@@ -9,8 +9,9 @@ Command (the data as `binaries.demo` writes it):
 Two ConvLSTM layers of 16 filters at 64x64 frames, Adam (not the paper's
 SGD) at 2e-3 on a cosine schedule, and the reference code's frozen batch
 norm: with batch statistics this model does not learn the task. It stops at
-the first evaluation (every 25 steps) with 0.95 validation accuracy, at
-most 600 steps. Grad-CAM reads the last ConvLSTM layer (the paper's), 8x8
+the first evaluation (every 25 steps) with 0.97 validation accuracy, at
+most 600 steps: stopping at 0.95 left its test accuracy at 0.945 in two of
+three demo runs, and 0.97 costs about 25 steps more. Grad-CAM reads the last ConvLSTM layer (the paper's), 8x8
 cells at this size. Reliability over seeds and the layer sweep:
 docs/experiments/2026-12-03-synthetic-redesign.md.
 """
@@ -33,7 +34,7 @@ def get_config(arg=None):
         train=dict(epochs=1, steps_per_epoch=600, optimizer="adam", lr=2e-3,
                    schedule="cosine", warmup_steps=20, log_every_steps=10,
                    checkpoint_every_steps=25, eval_every_steps=25,
-                   target_accuracy=0.95),
+                   target_accuracy=0.97),
         interp=common.DEMO_MASKS,
         smoke=smoke,
     )

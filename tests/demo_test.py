@@ -156,12 +156,12 @@ class DemoTest(tf.test.TestCase):
             self.assertIn(text, out)
 
     def test_missed_targets_are_said_loudly(self):
-        # The fakes: test accuracy 0.5 against the configs' 0.95, and the
+        # The fakes: test accuracy 0.5 against the demo's 0.95, and the
         # C-LSTM's energy target missed.
         summary, out = self.run_demo()
         self.assertLen(summary["warnings"], 3)
         self.assertStartsWith(summary["warnings"][0], "i3d: test accuracy "
-                              "0.500 is below its target 0.95")
+                              "0.500 is below 0.95")
         self.assertIn("another --seed", summary["warnings"][0])
         self.assertStartsWith(summary["warnings"][2], "clstm: energy: "
                               "Grad-CAM at layer x puts under 2x")

@@ -43,6 +43,10 @@ REPORTS = {"freeze": "report", "reverse": "report_reverse"}
 # passes over 1,600 clips (docs/experiments/2026-12-03-synthetic-redesign.md);
 # 200 validation clips decide when training stops, evaluated every 25 steps.
 SYNTHETIC_CLIPS = (1600, 200, 200)
+# The test accuracy below which the demo says a model has not learned the
+# task. Training stops at the config's validation target, which may be
+# higher to leave room for the sampling error of 200 test clips (+-0.015).
+TEST_ACCURACY = 0.95
 SMOKE_SYNTHETIC_CLIPS = (16, 8, 8)
 # Each stage, after the stages whose outputs it reads.
 STAGES = {
@@ -275,18 +279,17 @@ class _Demo:
         export.export_run(self.configs[name], self.runs[name])
 
     def accuracy_warnings(self):
-        """A sentence per model whose test accuracy missed its target."""
+        """A sentence per model whose test accuracy is below TEST_ACCURACY."""
         warnings = []
-        for name, config in self.configs.items():
-            target = config.train.target_accuracy
+        for name in self.configs:
             top1 = compare.load_eval(self.eval_file(name))["forward"]["top1"]
-            if target and top1 < target:
+            if top1 < TEST_ACCURACY:
                 warnings.append(
-                    f"{name}: test accuracy {top1:.3f} is below its target "
-                    f"{target:g}, so its explanations explain a model that "
-                    "has not learned the task; run the demo again with "
-                    "another --seed, or train longer (train.steps_per_epoch "
-                    "in its config)")
+                    f"{name}: test accuracy {top1:.3f} is below "
+                    f"{TEST_ACCURACY:g}, so its explanations explain a model "
+                    "that has not learned the task; run the demo again with "
+                    "another --seed, or train longer (train.target_accuracy "
+                    "and train.steps_per_epoch in its config)")
         return warnings
 
     def summary(self, seconds):
