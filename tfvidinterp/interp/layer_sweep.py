@@ -45,8 +45,9 @@ class LayerSweep:
                 f"{self.INPUT_GRADIENT!r} names the saliency baseline, not a "
                 "layer")
         self.model = model
-        self._cams = [grad_cam.GradCAM(model, layer, **options)
-                      for layer in self.layers]
+        # Maps depend on the options, not the layer: one GradCAM computes
+        # every layer's from its activations and gradients.
+        self._cam = grad_cam.GradCAM(model, self.layers[0], **options)
         outputs = [grad_cam.layer_output(model, layer) for layer in self.layers]
         self._grad_model = keras.Model(model.inputs,
                                        [outputs, model.output])
@@ -60,7 +61,7 @@ class LayerSweep:
         return dict(zip([*self.layers, self.INPUT_GRADIENT], maps))
 
     def _maps_in_graph(self, videos, class_ids):
-        score = self._cams[0].score
+        score = self._cam.score
         with tf.GradientTape() as tape:
             tape.watch(videos)
             features, logits = self._grad_model(videos, training=False)
@@ -73,8 +74,8 @@ class LayerSweep:
             scores = tf.gather(outputs, class_ids, batch_dims=1)
         *grads, pixel_grads = tape.gradient(scores, [*features, videos])
         shape = tf.shape(videos)
-        return [cam.maps(f, g, shape)
-                for cam, f, g in zip(self._cams, features, grads)] + [
+        return [self._cam.maps(f, g, shape)
+                for f, g in zip(features, grads)] + [
                     saliency.input_gradient_maps(pixel_grads)]
 
 

@@ -118,11 +118,7 @@ class TemporalMaskExplainer:
         tol: float = 1e-4,
         patience: int = 10,
     ):
-        if perturbation not in PERTURBATIONS:
-            raise errors.InputError(
-                f"unknown perturbation {perturbation!r}; known: "
-                f"{sorted(PERTURBATIONS)}"
-            )
+        which = _perturbation_index(perturbation)
         if init not in INITS:
             raise errors.InputError(
                 f"unknown mask init {init!r}; known: {INITS}"
@@ -148,7 +144,7 @@ class TemporalMaskExplainer:
         # `with_perturbation` shares their traces: tracing the model's
         # forward and backward pass in the while loop is most of a small
         # batch's cost on a CPU.
-        self._which = tf.constant(list(PERTURBATIONS).index(perturbation))
+        self._which = which
         self._prepare = _compile(self._prepare_graph)
         self._optimize = _compile(self._optimize_graph)
         self._evaluate = _compile(self._evaluate_graph)
@@ -156,14 +152,10 @@ class TemporalMaskExplainer:
     def with_perturbation(self, perturbation: str):
         """This explainer optimising for `perturbation` instead, sharing the
         compiled functions (and their traces) with this one."""
-        if perturbation not in PERTURBATIONS:
-            raise errors.InputError(
-                f"unknown perturbation {perturbation!r}; known: "
-                f"{sorted(PERTURBATIONS)}"
-            )
+        which = _perturbation_index(perturbation)
         other = copy.copy(self)
         other.perturbation = perturbation
-        other._which = tf.constant(list(PERTURBATIONS).index(perturbation))
+        other._which = which
         return other
 
     def __call__(self, videos, class_ids=None) -> dict:
@@ -327,6 +319,15 @@ class TemporalMaskExplainer:
             freeze_prediction=tf.argmax(probs[0], -1, output_type=tf.int32),
             reverse_prediction=tf.argmax(probs[1], -1, output_type=tf.int32),
         )
+
+
+def _perturbation_index(name):
+    """`name`'s index into PERTURBATIONS as a tensor, the argument that
+    selects it in the compiled functions; an unknown name is an error."""
+    if name not in PERTURBATIONS:
+        raise errors.InputError(
+            f"unknown perturbation {name!r}; known: {sorted(PERTURBATIONS)}")
+    return tf.constant(list(PERTURBATIONS).index(name))
 
 
 def _compile(function):
