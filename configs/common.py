@@ -11,7 +11,7 @@ import ml_collections
 # steps at 0.1). 50 steps at the reference code's 0.2 still let a mask logit
 # move by ~10, twice the +-5 of its initialisation, in half the time of 100
 # at 0.1; on 16 test clips the final mask loss was 1-2 % higher and the mask
-# IoU within noise (README, "The demo's budget").
+# IoU within noise (docs/experiments/2026-11-24-first-synthetic-dataset.md).
 DEMO_MASKS = dict(iterations=50, learning_rate=0.2)
 
 
