@@ -169,13 +169,8 @@ class GradCAM:
             features, logits = self._grad_model(videos, training=False)
             features = tf.cast(features, tf.float32)
             logits = tf.cast(logits, tf.float32)
-            predicted = tf.argmax(logits, axis=-1, output_type=tf.int32)
-            class_ids = tf.where(class_ids < 0, predicted, class_ids)
-            if self.score == "probability":
-                outputs = tf.nn.softmax(logits)
-            else:
-                outputs = logits
-            scores = tf.gather(outputs, class_ids, batch_dims=1)
+            class_ids, scores = explained_scores(logits, class_ids,
+                                                 self.score)
         # Clips do not interact (inference mode), so the gradient of the sum
         # holds each clip's own gradient.
         grads = tape.gradient(scores, features)
@@ -200,6 +195,23 @@ class GradCAM:
         heatmaps = _resize(cams, video_shape[1], video_shape[2],
                            video_shape[3], self.upsample)
         return _min_max(heatmaps, self.normalize)
+
+
+def explained_scores(logits, class_ids, score="logit"):
+    """The classes explained and their scores, inside a gradient tape.
+
+    Args:
+        logits: `(batch, num_classes)` float32.
+        class_ids: `(batch,)` int32; -1 explains the prediction.
+        score: `"logit"` or `"probability"` (softmax).
+
+    Returns:
+        `(class_ids, scores)`, each `(batch,)`.
+    """
+    predicted = tf.argmax(logits, axis=-1, output_type=tf.int32)
+    class_ids = tf.where(class_ids < 0, predicted, class_ids)
+    outputs = tf.nn.softmax(logits) if score == "probability" else logits
+    return class_ids, tf.gather(outputs, class_ids, batch_dims=1)
 
 
 def time_matrix(frames, steps, method="linear") -> tf.Tensor:

@@ -61,17 +61,12 @@ class LayerSweep:
         return dict(zip([*self.layers, self.INPUT_GRADIENT], maps))
 
     def _maps_in_graph(self, videos, class_ids):
-        score = self._cam.score
         with tf.GradientTape() as tape:
             tape.watch(videos)
             features, logits = self._grad_model(videos, training=False)
             features = [tf.cast(f, tf.float32) for f in features]
-            logits = tf.cast(logits, tf.float32)
-            predicted = tf.argmax(logits, axis=-1, output_type=tf.int32)
-            class_ids = tf.where(class_ids < 0, predicted, class_ids)
-            outputs = tf.nn.softmax(logits) if score == "probability" else (
-                logits)
-            scores = tf.gather(outputs, class_ids, batch_dims=1)
+            _, scores = grad_cam.explained_scores(
+                tf.cast(logits, tf.float32), class_ids, self._cam.score)
         *grads, pixel_grads = tape.gradient(scores, [*features, videos])
         shape = tf.shape(videos)
         return [self._cam.maps(f, g, shape)

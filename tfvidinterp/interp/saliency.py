@@ -57,7 +57,5 @@ class InputGradient:
         with tf.GradientTape() as tape:
             tape.watch(videos)
             logits = tf.cast(self.model(videos, training=False), tf.float32)
-            predicted = tf.argmax(logits, -1, output_type=tf.int32)
-            chosen = tf.where(class_ids < 0, predicted, class_ids)
-            score = tf.gather(logits, chosen, batch_dims=1)
-        return input_gradient_maps(tape.gradient(score, videos))
+            _, scores = grad_cam.explained_scores(logits, class_ids)
+        return input_gradient_maps(tape.gradient(scores, videos))
