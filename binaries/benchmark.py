@@ -12,30 +12,37 @@ and absolute times, and writes it with the device and the config as JSON.
 from absl import flags
 from ml_collections import config_flags
 
+from benchmarks import suite
+from benchmarks import table
 from tfvidinterp import cli
-from tfvidinterp.benchmark import report
-from tfvidinterp.benchmark import suite
+from tfvidinterp import files
 
 _CONFIG = config_flags.DEFINE_config_file(
-    "config", "configs/benchmark.py",
+    "config",
+    "configs/benchmark.py",
     "Benchmark config: sizes, batch sizes, repeats; :full or :smoke.",
-    lock_config=True)
+    lock_config=True,
+)
 _OUTPUT = flags.DEFINE_string(
-    "output", None, "JSON file for the results (written atomically); "
-    "none: print only.")
+    "output",
+    None,
+    "JSON file for the results (written atomically); none: print only.",
+)
 
 
 def main(argv):
     del argv  # cli.run rejects extra arguments.
     result = suite.run(_CONFIG.value)
-    print(report.format_table(result["rows"]))
+    print(table.format_table(result["rows"]))
     print("Context:")
     print("\n".join(f"  {line}" for line in result["context"]))
-    print(f"Device: {result['device']['cpu']}, "
-          f"{len(result['device']['devices'])} TensorFlow devices; "
-          f"total {result['seconds']:.0f} s")
+    print(
+        f"Device: {result['device']['cpu']}, "
+        f"{len(result['device']['devices'])} TensorFlow devices; "
+        f"total {result['seconds']:.0f} s"
+    )
     if _OUTPUT.value:
-        report.write_json(_OUTPUT.value, result)
+        files.write_json(_OUTPUT.value, result)
         print(f"Wrote {_OUTPUT.value}")
 
 

@@ -1,6 +1,5 @@
 r"""Compares explained models: Tables 1-4, Fig. 4, GIFs, HTML report.
 
-Example:
     python -m binaries.compare \
         --results=runs/i3d_synthetic/explain/test \
         --results=runs/clstm_synthetic/explain/test \
@@ -8,30 +7,36 @@ Example:
         --eval=runs/clstm_synthetic/eval/test.json \
         --output_dir=runs/compare_synthetic
 
-Writes <output_dir>/report.html (open it in a browser), tables/*.csv,
-figures/*.png, gifs/*.gif, stats.json and TensorBoard logs in tb/.
+Writes <output_dir>/report.html, tables/, figures/, gifs/, stats.json, tb/.
 """
 
 from absl import flags
 from ml_collections import config_flags
 
 from tfvidinterp import cli
-from tfvidinterp import compare
+from tfvidinterp.jobs import compare
 
 _CONFIG = config_flags.DEFINE_config_file(
-    "config", "configs/compare.py",
+    "config",
+    "configs/compare.py",
     "Comparison config: blob detector, drop filter, histograms, GIFs.",
-    lock_config=True)
+    lock_config=True,
+)
 _RESULTS = flags.DEFINE_multi_string(
-    "results", None,
+    "results",
+    None,
     "explain results directories, one per model (comma-separated or "
-    "repeated); the first is orange in the histograms, the second blue.")
+    "repeated); the first is orange in the histograms, the second blue.",
+)
 _EVAL = flags.DEFINE_multi_string(
-    "eval", None,
+    "eval",
+    None,
     "Optional evaluate JSONs, one per --results directory, in the same "
-    "order (comma-separated or repeated), for Tables 1-2.")
+    "order (comma-separated or repeated), for Tables 1-2.",
+)
 _OUTPUT_DIR = flags.DEFINE_string(
-    "output_dir", None, "Where the report and everything else go.")
+    "output_dir", None, "Where the report and everything else go."
+)
 flags.mark_flags_as_required(["results", "output_dir"])
 
 
@@ -41,8 +46,12 @@ def _split(values):
 
 def main(argv):
     del argv
-    compare.run(_split(_RESULTS.value), _OUTPUT_DIR.value, _CONFIG.value,
-                _split(_EVAL.value) or None)
+    compare.run(
+        _split(_RESULTS.value),
+        _OUTPUT_DIR.value,
+        _CONFIG.value,
+        _split(_EVAL.value) or None,
+    )
     print(f"Report: {_OUTPUT_DIR.value}/report.html")
 
 

@@ -1,13 +1,6 @@
 """The main job on the embedded synthetic data, from nothing to a report.
 
-Example:
-    python -m binaries.demo --workdir=runs/demo
-
-Makes the synthetic dataset, trains configs/i3d_synthetic.py and
-configs/clstm_synthetic.py, evaluates and explains both, measures the
-faithfulness of the explanations, writes HTML reports and exports
-SavedModels, then prints where everything is. Re-running the same command
-skips what is done and resumes what was interrupted; --fresh starts over.
+python -m binaries.demo --workdir=runs/demo  # re-running resumes
 """
 
 from absl import flags
@@ -17,24 +10,30 @@ from configs import clstm_synthetic
 from configs import compare
 from configs import i3d_synthetic
 from tfvidinterp import cli
-from tfvidinterp import demo
+from tfvidinterp.jobs import demo
 
 _WORKDIR = flags.DEFINE_string(
-    "workdir", "runs/demo", "The demo's directory (empty or a demo's).")
+    "workdir", "runs/demo", "The demo's directory (empty or a demo's)."
+)
 _CLIPS = flags.DEFINE_integer(
-    "clips", 8, "Test clips to explain with each model and mask.",
-    lower_bound=1)
+    "clips", 8, "Test clips to explain with each model and mask.", lower_bound=1
+)
 _SYNTHETIC_CLIPS = flags.DEFINE_string(
-    "synthetic_clips", None,
+    "synthetic_clips",
+    None,
     "Train,validation,test clips of the synthetic dataset (default "
     f"{','.join(map(str, demo.SYNTHETIC_CLIPS))}; with --smoke "
-    f"{','.join(map(str, demo.SMOKE_SYNTHETIC_CLIPS))}).")
+    f"{','.join(map(str, demo.SMOKE_SYNTHETIC_CLIPS))}).",
+)
 _SEED = flags.DEFINE_integer(
-    "seed", 0, "Seed of the synthetic dataset and of both trainings.")
+    "seed", 0, "Seed of the synthetic dataset and of both trainings."
+)
 _FRESH = flags.DEFINE_boolean(
-    "fresh", False, "Delete the demo's outputs in --workdir first.")
+    "fresh", False, "Delete the demo's outputs in --workdir first."
+)
 _SMOKE = flags.DEFINE_boolean(
-    "smoke", False, "Tiny models, clips and dataset: a check in minutes.")
+    "smoke", False, "Tiny models, clips and dataset: a check in minutes."
+)
 
 
 def main(argv):
@@ -45,13 +44,16 @@ def main(argv):
         logging.set_verbosity(logging.WARNING)
     arg = "smoke" if _SMOKE.value else None
     default = demo.SMOKE_SYNTHETIC_CLIPS if arg else demo.SYNTHETIC_CLIPS
+    configs = {"i3d": i3d_synthetic, "clstm": clstm_synthetic}
     demo.run(
         _WORKDIR.value,
-        {"i3d": i3d_synthetic.get_config(arg),
-         "clstm": clstm_synthetic.get_config(arg)},
-        compare.get_config(arg), clips=_CLIPS.value,
+        {name: module.get_config(arg) for name, module in configs.items()},
+        compare.get_config(arg),
+        clips=_CLIPS.value,
         synthetic_clips=_SYNTHETIC_CLIPS.value or default,
-        seed=_SEED.value, fresh=_FRESH.value)
+        seed=_SEED.value,
+        fresh=_FRESH.value,
+    )
 
 
 if __name__ == "__main__":

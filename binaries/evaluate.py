@@ -15,7 +15,7 @@ from absl import flags
 from ml_collections import config_flags
 
 from tfvidinterp import cli
-from tfvidinterp import evaluate
+from tfvidinterp.jobs import evaluate
 
 _CONFIG = config_flags.DEFINE_config_file(
     "config", None, "The config the run was trained with.", lock_config=True
@@ -30,8 +30,10 @@ flags.mark_flags_as_required(["config", "workdir"])
 def main(argv):
     del argv
     result = evaluate.run(_CONFIG.value, _WORKDIR.value, _SPLIT.value)
-    summary = {d: {k: result[d][k] for k in ("top1", "top5", "macro_f1")}
-               for d in ("forward", "reversed")}
+    summary = {
+        d: {k: result[d][k] for k in ("top1", "top5", "macro_f1")}
+        for d in ("forward", "reversed")
+    }
     print(json.dumps({"split": result["split"], **summary}, indent=2))
 
 

@@ -1,14 +1,9 @@
 """Explains a trained run's clips: Grad-CAM maps and temporal masks.
 
-Example:
     python -m binaries.explain --config=configs/i3d_synthetic.py \
-        --workdir=runs/i3d_synthetic --max_clips=32
-    python -m binaries.explain --config=configs/i3d_synthetic.py \
-        --workdir=runs/i3d_synthetic --video=clip.mp4
+        --workdir=runs/i3d_synthetic --max_clips=32  # or --video=clip.mp4
 
-Writes results.jsonl (one JSON line per clip), gradcam/<id>.npz and
-meta.json into <workdir>/explain/<split> (or explain/video); re-running the
-same command resumes where it stopped.
+Writes <workdir>/explain/<split>; re-running resumes.
 """
 
 import json
@@ -17,38 +12,45 @@ from absl import flags
 from ml_collections import config_flags
 
 from tfvidinterp import cli
-from tfvidinterp import explain
+from tfvidinterp.jobs import explain
 
 _CONFIG = config_flags.DEFINE_config_file(
     "config", None, "The config the run was trained with.", lock_config=True
 )
 _WORKDIR = flags.DEFINE_string("workdir", None, "The training run's dir.")
 _SPLIT = flags.DEFINE_string(
-    "split", None, "Split to explain (default: interp.split or eval.split).")
+    "split", None, "Split to explain (default: interp.split or eval.split)."
+)
 _IDS = flags.DEFINE_string(
-    "ids", None, "Clip ids, comma-separated, or a file with one id a line.")
-_VIDEO = flags.DEFINE_string(
-    "video", None, "A video file to explain instead of a split.")
+    "ids", None, "Clip ids, comma-separated, or a file with one id a line."
+)
+_VIDEO = flags.DEFINE_string("video", None, "A video to explain, not a split.")
 _OUTPUT_DIR = flags.DEFINE_string(
-    "output_dir", None,
-    "Results dir (default: <workdir>/explain/<split> or explain/video).")
+    "output_dir", None, "Results dir (default: <workdir>/explain/<split>)."
+)
 _SHARD_INDEX = flags.DEFINE_integer(
-    "shard_index", None, "This worker's shard (default: from TF_CONFIG).")
-_NUM_SHARDS = flags.DEFINE_integer(
-    "num_shards", None, "Workers sharing the clips round-robin.")
+    "shard_index", None, "This worker's shard (default: from TF_CONFIG)."
+)
+_NUM_SHARDS = flags.DEFINE_integer("num_shards", None, "Workers sharing clips.")
 _MAX_CLIPS = flags.DEFINE_integer(
-    "max_clips", None, "Explain only the first N selected clips.")
+    "max_clips", None, "Explain only the first N selected clips."
+)
 flags.mark_flags_as_required(["config", "workdir"])
 
 
 def main(argv):
     del argv
     summary = explain.run(
-        _CONFIG.value, _WORKDIR.value, split=_SPLIT.value,
+        _CONFIG.value,
+        _WORKDIR.value,
+        split=_SPLIT.value,
         ids=explain.read_ids(_IDS.value) if _IDS.value else None,
-        video=_VIDEO.value, output_dir=_OUTPUT_DIR.value,
-        shard_index=_SHARD_INDEX.value, num_shards=_NUM_SHARDS.value,
-        max_clips=_MAX_CLIPS.value)
+        video=_VIDEO.value,
+        output_dir=_OUTPUT_DIR.value,
+        shard_index=_SHARD_INDEX.value,
+        num_shards=_NUM_SHARDS.value,
+        max_clips=_MAX_CLIPS.value,
+    )
     print(json.dumps(summary, indent=2))
 
 

@@ -15,7 +15,7 @@ from absl import flags
 from ml_collections import config_flags
 
 from tfvidinterp import cli
-from tfvidinterp import export
+from tfvidinterp.jobs import export
 
 _CONFIG = config_flags.DEFINE_config_file(
     "config", None, "The config the run was trained with.", lock_config=True
@@ -26,7 +26,7 @@ flags.mark_flags_as_required(["config", "workdir"])
 
 def main(argv):
     del argv
-    for path in export.export_run(_CONFIG.value, _WORKDIR.value).values():
+    for path in export.run(_CONFIG.value, _WORKDIR.value).values():
         print(f"SavedModel written to {path}")
 
 

@@ -16,14 +16,15 @@ from absl import flags
 from ml_collections import config_flags
 
 from tfvidinterp import cli
-from tfvidinterp import sweep
+from tfvidinterp.jobs import sweep
 
 _CONFIG = config_flags.DEFINE_config_file(
-    "config", None, "Experiment config file (configs/*.py).",
-    lock_config=True)
+    "config", None, "Experiment config file (configs/*.py).", lock_config=True
+)
 _WORKDIR = flags.DEFINE_string("workdir", None, "The sweep's directory.")
-_NUM_SEEDS = flags.DEFINE_integer("num_seeds", 20, "Seeds to train.",
-                                  lower_bound=1)
+_NUM_SEEDS = flags.DEFINE_integer(
+    "num_seeds", 20, "Seeds to train.", lower_bound=1
+)
 _FIRST_SEED = flags.DEFINE_integer("first_seed", 0, "The first seed.")
 flags.mark_flags_as_required(["config", "workdir"])
 

@@ -15,10 +15,12 @@ from absl import flags
 from ml_collections import config_flags
 
 from tfvidinterp import cli
-from tfvidinterp import train
+from tfvidinterp.jobs import train
 
 _CONFIG = config_flags.DEFINE_config_file(
-    "config", None, "Experiment config file (configs/*.py[:smoke]).",
+    "config",
+    None,
+    "Experiment config file (configs/*.py[:smoke]).",
     lock_config=True,
 )
 _WORKDIR = flags.DEFINE_string(

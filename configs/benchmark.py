@@ -6,11 +6,10 @@ Command:
     python -m binaries.benchmark --config=configs/benchmark.py:full \
         --output=runs/benchmark_full.json  # the paper's sizes, for a GPU
 
-Expected: a table (name, measured, baseline, ratio, target, met?) in about
-15 minutes on a 2-core CPU (default: 16x64x64 clips, I3D width 0.125,
-C-LSTM 8 filters, masks of 50 steps); see "Benchmarks" in the README for
-measured figures. `full`: 16x224x224, I3D width 1.0, the SSv2 C-LSTM
-(32 filters), masks of 300 steps at batch 1-16.
+Expected (default, 8-14 minutes on 2 CPU cores): a table (name, measured,
+baseline, ratio, target, met?); masks at 0.90-1.01 of their bound, Grad-CAM
+2.2-3.7x a forward+backward pass. `full` has not been run yet. History:
+docs/experiments/2026-12-03-readme-history.md.
 """
 
 import ml_collections
@@ -22,8 +21,9 @@ def get_config(arg=None):
     """The benchmark config: `arg` is "default", "full" or "smoke"."""
     variant = arg or "default"
     if variant not in VARIANTS:
-        raise ValueError(f"unknown benchmark variant {variant!r}; "
-                         f"known: {list(VARIANTS)}")
+        raise ValueError(
+            f"unknown benchmark variant {variant!r}; known: {list(VARIANTS)}"
+        )
     full, smoke = variant == "full", variant == "smoke"
     config = ml_collections.ConfigDict()
     config.variant = variant
@@ -36,9 +36,13 @@ def get_config(arg=None):
     config.i3d = dict(width=1.0 if full else 0.125)
     # The paper's SSv2 C-LSTM; 8 filters on CPU keep a 300-step mask near
     # the I3D's cost, two layers let the smoke clips be 32 px.
-    config.clstm = dict(filters=32 if full else 4 if smoke else 8,
-                        kernel_size=5, num_layers=2 if smoke else 3,
-                        strides=2, head="sequence")
+    config.clstm = dict(
+        filters=32 if full else 4 if smoke else 8,
+        kernel_size=5,
+        num_layers=2 if smoke else 3,
+        strides=2,
+        head="sequence",
+    )
     config.repeats = 2 if smoke else 4  # Timed calls per figure (median).
     config.masks = dict(
         # Adam steps per mask: the paper's 300 on a GPU. On a shared 2-core
@@ -55,9 +59,10 @@ def get_config(arg=None):
         reference_iterations=2,
     )
     config.gradcam = dict(batch_size=2 if smoke else 4)
-    config.training = dict(batch_size=16 if full else 2 if smoke else 8,
-                           matmul_size=256 if smoke else 4096 if full
-                           else 2048)
+    config.training = dict(
+        batch_size=16 if full else 2 if smoke else 8,
+        matmul_size=256 if smoke else 4096 if full else 2048,
+    )
     config.inputs = dict(
         model="clstm" if smoke else "i3d",  # Whose train step consumes.
         num_videos=4 if smoke else 24,

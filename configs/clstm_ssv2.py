@@ -4,12 +4,9 @@ Command:
     python -m binaries.train --config=configs/clstm_ssv2.py \
         --workdir=runs/clstm_ssv2 --config.strategy=mirrored
 
-Hyper-parameters: project page: SGD with momentum 0.2, no dropout, no weight
-decay, 105 epochs. The learning rate 1e-3 and batch 16 are the reference TF
-code's flags (the page gives none). The classifier sees the flattened whole
-sequence, as the reference's "wholeseq" checkpoint.
-Expected (paper, Table 1): top-1 0.23, top-5 0.48; 0.05 / 0.17 reversed.
-Not reproduced here.
+Expected (paper, Table 1): top-1 0.23, top-5 0.48; 0.05 / 0.17 on
+time-reversed clips. Not reproduced here: SSv2 cannot be downloaded on the
+project's machine.
 """
 
 from configs import common
@@ -24,11 +21,24 @@ def get_config(arg=None):
         image_size=224,
         batch_size=16,
         model_name="clstm",
-        model=dict(filters=4 if smoke else 32, kernel_size=5, num_layers=3,
-                   strides=2, dropout=0.0, head="sequence",
-                   batch_norm="frozen", recurrent_activation="sigmoid"),
-        train=dict(epochs=105, optimizer="sgd", lr=1e-3, momentum=0.2,
-                   checkpoint_every_steps=1000, eval_every_steps=10000),
+        model=dict(
+            filters=4 if smoke else 32,
+            kernel_size=5,
+            num_layers=3,
+            strides=2,
+            dropout=0.0,
+            head="sequence",
+            batch_norm="frozen",
+            recurrent_activation="sigmoid",
+        ),
+        train=dict(
+            epochs=105,
+            optimizer="sgd",
+            lr=1e-3,
+            momentum=0.2,
+            checkpoint_every_steps=1000,
+            eval_every_steps=10000,
+        ),
         smoke=smoke,
         smoke_size=64,  # Three stride-2 layers with 2x2 pooling need 64 px.
     )

@@ -1,4 +1,4 @@
-r"""A small C-LSTM trained on the embedded synthetic dataset (the demo's model).
+r"""A small C-LSTM on the embedded synthetic dataset (the demo's model).
 
 Command (the data as `binaries.demo` writes it):
     python -m binaries.prepare_data --output_dir=data/synthetic \
@@ -6,13 +6,9 @@ Command (the data as `binaries.demo` writes it):
     python -m binaries.train --config=configs/clstm_synthetic.py \
         --workdir=runs/clstm_synthetic
 
-Two ConvLSTM layers of 16 filters at 64x64 frames, Adam (not the paper's
-SGD) at 2e-3 on a cosine schedule, and the reference code's frozen batch
-norm: with batch statistics this model does not learn the task. It stops at
-the first evaluation (every 25 steps) with 0.97 validation accuracy, at
-most 600 steps: stopping at 0.95 left its test accuracy at 0.945 in two of
-three demo runs, and 0.97 costs about 25 steps more. Grad-CAM reads the last ConvLSTM layer (the paper's), 8x8
-cells at this size. Reliability over seeds and the layer sweep:
+Expected: it stops at 0.97 validation accuracy after 100-250 steps (20 of
+20 seeds, median 175), about a minute on 2 CPU cores; test top-1
+0.965-0.99, 0.00-0.02 on time-reversed clips. History:
 docs/experiments/2026-12-03-synthetic-redesign.md.
 """
 
@@ -28,13 +24,28 @@ def get_config(arg=None):
         image_size=64,
         batch_size=16,
         model_name="clstm",
-        model=dict(filters=4 if smoke else 16, kernel_size=5, num_layers=2,
-                   strides=2, dropout=0.0, head="sequence",
-                   batch_norm="frozen", recurrent_activation="sigmoid"),
-        train=dict(epochs=1, steps_per_epoch=600, optimizer="adam", lr=2e-3,
-                   schedule="cosine", warmup_steps=20, log_every_steps=10,
-                   checkpoint_every_steps=25, eval_every_steps=25,
-                   target_accuracy=0.97),
+        model=dict(
+            filters=4 if smoke else 16,
+            kernel_size=5,
+            num_layers=2,
+            strides=2,
+            dropout=0.0,
+            head="sequence",
+            batch_norm="frozen",
+            recurrent_activation="sigmoid",
+        ),
+        train=dict(
+            epochs=1,
+            steps_per_epoch=600,
+            optimizer="adam",
+            lr=2e-3,
+            schedule="cosine",
+            warmup_steps=20,
+            log_every_steps=10,
+            checkpoint_every_steps=25,
+            eval_every_steps=25,
+            target_accuracy=0.97,
+        ),
         interp=common.DEMO_MASKS,
         smoke=smoke,
     )

@@ -15,9 +15,21 @@ import ml_collections
 DEMO_MASKS = dict(iterations=50, learning_rate=0.2)
 
 
-def training_config(*, data_dir, num_frames, image_size, batch_size,
-                    model_name, model, train, interp=None, smoke=False,
-                    smoke_size=32, lambda1=0.01, lambda2=0.02):
+def training_config(
+    *,
+    data_dir,
+    num_frames,
+    image_size,
+    batch_size,
+    model_name,
+    model,
+    train,
+    interp=None,
+    smoke=False,
+    smoke_size=32,
+    lambda1=0.01,
+    lambda2=0.02,
+):
     """Returns a locked-ready training `ConfigDict`.
 
     Args:
@@ -40,8 +52,11 @@ def training_config(*, data_dir, num_frames, image_size, batch_size,
     if smoke:
         num_frames, batch_size = 8, 4
         # Keeps the type (and KTH's 3:4 aspect) so overrides still apply.
-        image_size = (smoke_size if isinstance(image_size, int)
-                      else (smoke_size * 3 // 4, smoke_size))
+        image_size = (
+            smoke_size
+            if isinstance(image_size, int)
+            else (smoke_size * 3 // 4, smoke_size)
+        )
     config = ml_collections.ConfigDict()
     config.seed = 0  # Weights, dropout and the training data's order.
     # TensorFlow's op determinism: the same run twice on the same machine
@@ -53,14 +68,22 @@ def training_config(*, data_dir, num_frames, image_size, batch_size,
         num_frames=num_frames,
         image_size=image_size,
         batch_size=batch_size,  # Global batch, split across replicas.
-        shuffle_buffer=512,
+        shuffle_buffer=8 if smoke else 512,
         sampling="uniform",  # "segment": one random frame per segment.
         augment=False,  # Random crop of the resized clip.
         flip=False,  # Never for SSv2: left/right classes would swap.
     )
     config.model_name = model_name
     config.model = dict(model)
-    config.train = dict(
+    config.train = _train(train, smoke)
+    config.eval = dict(split="validation", batch_size=batch_size)
+    config.interp = _interp(lambda1, lambda2, interp, smoke)
+    return config
+
+
+def _train(overrides, smoke):
+    """The `train` fields: the optimiser, schedule and logging steps."""
+    train = dict(
         epochs=1,
         steps_per_epoch=0,  # 0: one pass over the training split.
         optimizer="adam",
@@ -73,17 +96,28 @@ def training_config(*, data_dir, num_frames, image_size, batch_size,
         checkpoint_every_steps=200,
         eval_every_steps=1000,
         max_checkpoints=3,
-        # Stop once an evaluation reaches this accuracy (0: off). Learning on
-        # the synthetic task switches on suddenly, at a step that varies
-        # from run to run; this bounds the wait without cutting it short.
+        # Stop once an evaluation reaches this accuracy (0: off), rather
+        # than train a fixed budget (the synthetic configs).
         target_accuracy=0.0,
         mixed_precision="",  # "" (float32), "mixed_bfloat16", "mixed_float16".
         jit_compile=False,  # XLA; worth it on GPUs.
     )
-    config.train.update(train)
-    config.eval = dict(split="validation", batch_size=batch_size)
-    # `binaries.explain`: Grad-CAM and temporal masks (README "Explanations").
-    config.interp = dict(
+    train.update(overrides)
+    if smoke:
+        train.update(
+            epochs=1,
+            steps_per_epoch=2,
+            log_every_steps=1,
+            checkpoint_every_steps=1,
+            eval_every_steps=2,
+            warmup_steps=0,
+        )
+    return train
+
+
+def _interp(lambda1, lambda2, overrides, smoke):
+    """`binaries.explain`'s Grad-CAM and temporal masks (docs/design.md)."""
+    interp = dict(
         split="",  # "": the eval split.
         batch_size=8,  # Clips explained at once.
         target="predicted",  # Class explained: "predicted" or "true".
@@ -101,11 +135,7 @@ def training_config(*, data_dir, num_frames, image_size, batch_size,
         init="central",  # Or "constant".
         early_stopping=False,
     )
-    config.interp.update(interp or {})
+    interp.update(overrides or {})
     if smoke:
-        config.input.shuffle_buffer = 8
-        config.train.update(epochs=1, steps_per_epoch=2, log_every_steps=1,
-                            checkpoint_every_steps=1, eval_every_steps=2,
-                            warmup_steps=0)
-        config.interp.update(batch_size=2, iterations=5)
-    return config
+        interp.update(batch_size=2, iterations=5)
+    return interp

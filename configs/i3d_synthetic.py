@@ -1,4 +1,4 @@
-r"""A small I3D trained on the embedded synthetic dataset (the demo's model).
+r"""A small I3D on the embedded synthetic dataset (the demo's model).
 
 Command (the data as `binaries.demo` writes it):
     python -m binaries.prepare_data --output_dir=data/synthetic \
@@ -6,11 +6,9 @@ Command (the data as `binaries.demo` writes it):
     python -m binaries.train --config=configs/i3d_synthetic.py \
         --workdir=runs/i3d_synthetic
 
-64x64 frames, width 0.125, batch-norm momentum 0.9, a constant Adam rate of
-2e-3; it stops at the first evaluation (every 25 steps) with 0.95
-validation accuracy, at most 300 steps. Grad-CAM reads `Mixed_3c`, the
-deepest layer with 8x8 cells at this size (`Mixed_4f` has 4x4, the paper's
-`Mixed_5c` 2x2). Reliability over seeds and the layer sweep:
+Expected: it stops at 0.95 validation accuracy after 75-150 steps (20 of 20
+seeds, median 100), 1-2 minutes on 2 CPU cores; test top-1 0.95-0.98, 0.00
+on time-reversed clips. History:
 docs/experiments/2026-12-03-synthetic-redesign.md.
 """
 
@@ -27,10 +25,17 @@ def get_config(arg=None):
         batch_size=16,
         model_name="i3d",
         model=dict(width=0.125, dropout=0.2, bn_momentum=0.9),
-        train=dict(epochs=1, steps_per_epoch=300, optimizer="adam", lr=2e-3,
-                   schedule="constant", log_every_steps=10,
-                   checkpoint_every_steps=25, eval_every_steps=25,
-                   target_accuracy=0.95),
+        train=dict(
+            epochs=1,
+            steps_per_epoch=300,
+            optimizer="adam",
+            lr=2e-3,
+            schedule="constant",
+            log_every_steps=10,
+            checkpoint_every_steps=25,
+            eval_every_steps=25,
+            target_accuracy=0.95,
+        ),
         interp=dict(common.DEMO_MASKS, layer="Mixed_3c"),
         smoke=smoke,
     )

@@ -2,10 +2,10 @@
 
 import os
 
-from absl.testing import parameterized
 import keras
 import numpy as np
 import tensorflow as tf
+from absl.testing import parameterized
 
 from tests import testing
 from tfvidinterp import errors
@@ -17,7 +17,6 @@ def _num_trainable(model):
 
 
 class CLSTMTest(tf.test.TestCase, parameterized.TestCase):
-
     @parameterized.named_parameters(
         ("kth_like", 8, 32, 2, "last"), ("ssv2_like", 4, 64, 3, "sequence")
     )
@@ -98,14 +97,16 @@ class CLSTMTest(tf.test.TestCase, parameterized.TestCase):
         inputs = tf.random.normal((2, 8, 4, 4, channels), 3.0, 2.0)
         expected = 2.0 * inputs / np.sqrt(1.0 + norm.epsilon) + 0.5
         for training in (True, False):
-            self.assertAllClose(norm(inputs, training=training), expected,
-                                atol=1e-5)
+            self.assertAllClose(
+                norm(inputs, training=training), expected, atol=1e-5
+            )
         self.assertAllClose(norm.moving_mean, np.zeros(channels))
         self.assertAllClose(norm.moving_variance, np.ones(channels))
 
     def test_frozen_batch_norm_keeps_the_parameter_count(self):
-        frozen = clstm.build(174, num_frames=16, image_size=224,
-                             batch_norm="frozen")
+        frozen = clstm.build(
+            174, num_frames=16, image_size=224, batch_norm="frozen"
+        )
         self.assertEqual(_num_trainable(frozen), 1_324_142)
 
     def test_frozen_batch_norm_survives_keras_round_trip(self):
@@ -113,15 +114,19 @@ class CLSTMTest(tf.test.TestCase, parameterized.TestCase):
         path = os.path.join(self.get_temp_dir(), "model.keras")
         model.save(path)
         loaded = keras.saving.load_model(path)
-        self.assertIsInstance(loaded.get_layer("clstm_2_bn"),
-                              clstm.FrozenBatchNormalization)
+        self.assertIsInstance(
+            loaded.get_layer("clstm_2_bn"), clstm.FrozenBatchNormalization
+        )
         videos = testing.tiny_videos()
         self.assertAllClose(loaded(videos), model(videos), atol=1e-5)
 
     @parameterized.named_parameters(
         ("head", {"head": "mean"}, "Unknown C-LSTM head 'mean'"),
-        ("batch_norm", {"batch_norm": "group"},
-         "Unknown C-LSTM batch_norm 'group'"),
+        (
+            "batch_norm",
+            {"batch_norm": "group"},
+            "Unknown C-LSTM batch_norm 'group'",
+        ),
         ("frames", {"num_frames": None}, "needs a static num_frames"),
         ("no_size", {"image_size": None}, "needs a static image_size"),
         ("size", {"image_size": 32}, "too small for 3 C-LSTM layers"),

@@ -1,4 +1,4 @@
-"""Tests for tfvidinterp.explain and binaries/explain.py."""
+"""Tests for tfvidinterp.jobs.explain and binaries/explain.py."""
 
 import copy
 import json
@@ -8,27 +8,49 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from tests import testing
-from tfvidinterp import compare
 from tfvidinterp import errors
-from tfvidinterp import explain
-from tfvidinterp import export
-from tfvidinterp import results
-from tfvidinterp import train
 from tfvidinterp.data import pipeline
 from tfvidinterp.data import video_io
 from tfvidinterp.interp import grad_cam
+from tfvidinterp.jobs import explain
+from tfvidinterp.jobs import export
+from tfvidinterp.jobs import resultsdir
+from tfvidinterp.jobs import train
 
 FRAMES, SIZE = 8, 32
-RECORD_KEYS = {"id", "split", "model_name", "run", "dataset", "label",
-               "predicted_class", "target_class", "original_score",
-               "true_class_score", "gradcam", "mask", "ground_truth",
-               "params"}
-MASK_KEYS = {"perturbation", "mask", "binary_mask", "mask_length",
-             "freeze_score", "reverse_score", "freeze_prediction",
-             "reverse_prediction", "loss_curve", "steps_run", "initial_mask"}
+RECORD_KEYS = {
+    "id",
+    "split",
+    "model_name",
+    "run",
+    "dataset",
+    "label",
+    "predicted_class",
+    "target_class",
+    "original_score",
+    "true_class_score",
+    "gradcam",
+    "mask",
+    "ground_truth",
+    "params",
+}
+MASK_KEYS = {
+    "perturbation",
+    "mask",
+    "binary_mask",
+    "mask_length",
+    "freeze_score",
+    "reverse_score",
+    "freeze_prediction",
+    "reverse_prediction",
+    "loss_curve",
+    "steps_run",
+    "initial_mask",
+}
 
 # Runs in a fresh process with TensorFlow only: the explainer SavedModel's
 # outputs for `<input>.npy` go to `<input>.<key>.npy`.
@@ -51,7 +73,6 @@ def _records(directory, name="results.jsonl"):
 
 
 class ExplainTest(testing.TrainedRunTestCase):
-
     @classmethod
     def configure(cls, config):
         # One ConvLSTM layer halves the graphs every run traces.
@@ -68,8 +89,13 @@ class ExplainTest(testing.TrainedRunTestCase):
         # The first 3 validation clips, shared by the tests that read them.
         cls.first = explain.run(cls.config, cls.workdir, max_clips=3)
         dataset = pipeline.make_dataset(
-            cls.data_dir, "validation", num_frames=FRAMES, image_size=SIZE,
-            batch_size=16, training=False)
+            cls.data_dir,
+            "validation",
+            num_frames=FRAMES,
+            image_size=SIZE,
+            batch_size=16,
+            training=False,
+        )
         cls.split_ids = [i.decode() for b in dataset for i in b["id"].numpy()]
 
     def copy_of_first(self):
@@ -79,16 +105,19 @@ class ExplainTest(testing.TrainedRunTestCase):
 
     def test_results_follow_the_schema(self):
         directory = self.first["output_dir"]
-        self.assertEqual(directory, os.path.join(
-            self.workdir, "explain", "validation"))
+        self.assertEqual(
+            directory, os.path.join(self.workdir, "explain", "validation")
+        )
         self.assertEqual(self.first["clips"], 3)
         records = _records(directory)
         self.assertEqual([r["id"] for r in records], self.split_ids[:3])
         with open(os.path.join(directory, "meta.json")) as f:
             meta = json.load(f)
         self.assertEqual(meta["split"], "validation")
-        self.assertEqual((meta["run"], meta["model_name"], meta["dataset"]),
-                         ("run", "clstm", "synthetic"))
+        self.assertEqual(
+            (meta["run"], meta["model_name"], meta["dataset"]),
+            ("run", "clstm", "synthetic"),
+        )
         self.assertLen(meta["classes"], 6)
         self.assertEqual(meta["params"]["layer"], "clstm_1")
         self.assertEqual(meta["params"]["iterations"], 5)
@@ -102,27 +131,32 @@ class ExplainTest(testing.TrainedRunTestCase):
                 self.assertLen(mask[key], FRAMES)
             self.assertLen(mask["loss_curve"], 5)
             self.assertEqual(mask["mask_length"], sum(mask["binary_mask"]))
-            self.assertEqual(mask["binary_mask"],
-                             [int(m > 0.5) for m in mask["mask"]])
+            self.assertEqual(
+                mask["binary_mask"], [int(m > 0.5) for m in mask["mask"]]
+            )
             # Grad-CAM and the mask explain the label, whatever the model
             # predicts (after 2 training steps, mostly something else).
             self.assertEqual(record["target_class"], record["label"])
             self.assertEqual(record["gradcam"]["class_id"], record["label"])
             self.assertBetween(record["true_class_score"], 0.0, 1.0)
-            self.assertAllClose(record["original_score"],
-                                record["true_class_score"], atol=1e-5)
+            self.assertAllClose(
+                record["original_score"], record["true_class_score"], atol=1e-5
+            )
             truth = record["ground_truth"]
             self.assertLen(truth["event"], FRAMES)
             self.assertBetween(sum(truth["event"]), 1, FRAMES - 1)
             self.assertEqual(np.shape(truth["boxes"]), (FRAMES, 2, 4))
             self.assertEqual(np.shape(truth["box_valid"]), (FRAMES, 2))
             # Objects are visible exactly on event frames.
-            self.assertEqual(truth["event"],
-                             [int(any(v)) for v in truth["box_valid"]])
-            self.assertEqual(record["gradcam"]["file"],
-                             f"gradcam/{record['id']}.npz")
-            with np.load(os.path.join(directory,
-                                      record["gradcam"]["file"])) as data:
+            self.assertEqual(
+                truth["event"], [int(any(v)) for v in truth["box_valid"]]
+            )
+            self.assertEqual(
+                record["gradcam"]["file"], f"gradcam/{record['id']}.npz"
+            )
+            with np.load(
+                os.path.join(directory, record["gradcam"]["file"])
+            ) as data:
                 heatmaps, frames = data["heatmaps"], data["frames"]
             self.assertEqual(heatmaps.dtype, np.float16)
             self.assertEqual(heatmaps.shape, (FRAMES, SIZE, SIZE))
@@ -130,9 +164,10 @@ class ExplainTest(testing.TrainedRunTestCase):
             self.assertBetween(heatmaps.max(), 0.0, 1.0)
             self.assertEqual(frames.dtype, np.uint8)
             self.assertEqual(frames.shape, (FRAMES, SIZE, SIZE, 3))
-        loaded = compare.load_results(directory)
-        self.assertEqual([r["id"] for r in loaded["records"]],
-                         self.split_ids[:3])
+        loaded = resultsdir.load_results(directory)
+        self.assertEqual(
+            [r["id"] for r in loaded["records"]], self.split_ids[:3]
+        )
 
     def test_resume_after_kill_adds_no_duplicates(self):
         directory = self.copy_of_first()
@@ -141,45 +176,63 @@ class ExplainTest(testing.TrainedRunTestCase):
         # A kill while a line was being written leaves half of it.
         with open(os.path.join(directory, "results.jsonl"), "a") as f:
             f.write(lines[0][: len(lines[0]) // 2])
-        summary = explain.run(self.config, self.workdir, max_clips=6,
-                              output_dir=directory)
+        summary = explain.run(
+            self.config, self.workdir, max_clips=6, output_dir=directory
+        )
         self.assertEqual((summary["clips"], summary["skipped"]), (3, 3))
         with open(os.path.join(directory, "results.jsonl")) as f:
             resumed = f.readlines()
         self.assertEqual(resumed[:3], lines)
-        self.assertEqual([json.loads(line)["id"] for line in resumed],
-                         self.split_ids[:6])
+        self.assertEqual(
+            [json.loads(line)["id"] for line in resumed], self.split_ids[:6]
+        )
         self.assertLen(os.listdir(os.path.join(directory, "gradcam")), 6)
 
     def test_ids_select_clips(self):
         directory = self.copy_of_first()
-        summary = explain.run(self.config, self.workdir,
-                              ids=self.split_ids[1:3], output_dir=directory)
+        summary = explain.run(
+            self.config,
+            self.workdir,
+            ids=self.split_ids[1:3],
+            output_dir=directory,
+        )
         # Both are done: a run that ignored ids would explain 13 others.
         self.assertEqual((summary["clips"], summary["skipped"]), (0, 2))
         self.assertLen(_records(directory), 3)
         with self.assertRaisesRegex(
             errors.InputError,
-            r"^split 'validation' has no clip a, b, c and 1 more$"
+            r"^split 'validation' has no clip a, b, c and 1 more$",
         ):
-            explain.run(self.config, self.workdir, ids=["d", "c", "b", "a"],
-                        output_dir=directory)
+            explain.run(
+                self.config,
+                self.workdir,
+                ids=["d", "c", "b", "a"],
+                output_dir=directory,
+            )
 
-    def test_a_shared_grad_cam_gives_the_same_results(self):
+    def test_a_shared_explainer_gives_the_same_results(self):
         model, _ = train.load_model(self.config, self.workdir)
-        cam = explain.make_grad_cam(model, self.config.interp)
+        explainer = explain.Explainer(model, self.config.interp)
         directory = os.path.join(self.get_temp_dir(), "shared")
-        summary = explain.run(self.config, "unused", max_clips=3,
-                              output_dir=directory, cam=cam)
+        summary = explain.run(
+            self.config,
+            "unused",
+            max_clips=3,
+            output_dir=directory,
+            explainer=explainer,
+        )
         self.assertEqual(summary["clips"], 3)
-        for got, want in zip(_records(directory),
-                             _records(self.first["output_dir"])):
+        for got, want in zip(
+            _records(directory), _records(self.first["output_dir"])
+        ):
             self.assertEqual(got["id"], want["id"])
             self.assertEqual(got["params"], want["params"])
-            self.assertAllClose(got["mask"]["mask"], want["mask"]["mask"],
-                                atol=1e-5)
-            self.assertAllClose(got["original_score"],
-                                want["original_score"], atol=1e-6)
+            self.assertAllClose(
+                got["mask"]["mask"], want["mask"]["mask"], atol=1e-5
+            )
+            self.assertAllClose(
+                got["original_score"], want["original_score"], atol=1e-6
+            )
 
     def test_read_ids(self):
         path = os.path.join(self.get_temp_dir(), "ids.txt")
@@ -190,31 +243,44 @@ class ExplainTest(testing.TrainedRunTestCase):
         with self.assertRaisesRegex(errors.InputError, "no clip ids"):
             explain.read_ids(",")
 
+    @pytest.mark.slow
     def test_shards_split_the_clips_and_merge(self):
         directory = os.path.join(self.get_temp_dir(), "sharded")
-        first = explain.run(self.config, self.workdir, output_dir=directory,
-                            shard_index=0, num_shards=2, max_clips=12)
+        first = explain.run(
+            self.config,
+            self.workdir,
+            output_dir=directory,
+            shard_index=0,
+            num_shards=2,
+            max_clips=12,
+        )
         self.assertFalse(first["merged"])
-        self.assertFalse(os.path.exists(
-            os.path.join(directory, "results.jsonl")))
+        self.assertFalse(
+            os.path.exists(os.path.join(directory, "results.jsonl"))
+        )
         # The second worker takes its shard from TF_CONFIG.
-        cluster = {"cluster": {"worker": ["a:1", "b:2"]},
-                   "task": {"type": "worker", "index": 1}}
+        cluster = {
+            "cluster": {"worker": ["a:1", "b:2"]},
+            "task": {"type": "worker", "index": 1},
+        }
         os.environ["TF_CONFIG"] = json.dumps(cluster)
         try:
-            second = explain.run(self.config, self.workdir,
-                                 output_dir=directory, max_clips=12)
+            second = explain.run(
+                self.config, self.workdir, output_dir=directory, max_clips=12
+            )
         finally:
             del os.environ["TF_CONFIG"]
         self.assertEqual(second["shard"], [1, 2])
         self.assertTrue(second["merged"])
-        shards = [[r["id"] for r in _records(directory, name)]
-                  for name in ("results-0-of-2.jsonl", "results-1-of-2.jsonl")]
+        shards = [
+            [r["id"] for r in _records(directory, name)]
+            for name in ("results-0-of-2.jsonl", "results-1-of-2.jsonl")
+        ]
         selected = self.split_ids[:12]
         self.assertEqual(shards, [selected[0::2], selected[1::2]])
         merged = [r["id"] for r in _records(directory)]
         self.assertEqual(merged, selected)
-        self.assertFalse(results.merge_shards(directory))
+        self.assertFalse(resultsdir.merge_shards(directory))
         self.assertEqual([r["id"] for r in _records(directory)], merged)
 
     def test_errors(self):
@@ -233,16 +299,25 @@ class ExplainTest(testing.TrainedRunTestCase):
             self.assertNotIn("\n", str(caught.exception))
         with self.assertRaisesRegex(errors.InputError, "No checkpoint"):
             explain.run(self.config, os.path.join(self.root, "nothing"))
-        with self.assertRaisesRegex(errors.InputError,
-                                    "another params; choose another"):
-            explain.run(config_with(learning_rate=0.5), self.workdir,
-                        output_dir=self.copy_of_first())
+        with self.assertRaisesRegex(
+            errors.InputError, "another params; choose another"
+        ):
+            explain.run(
+                config_with(learning_rate=0.5),
+                self.workdir,
+                output_dir=self.copy_of_first(),
+            )
 
+    @pytest.mark.slow
     def test_binary_explains_a_video_and_fails_on_a_corrupt_one(self):
         # Frame t is a horizontal ramp plus 12 * t, so means show sampling.
         ramp = np.linspace(0, 30, 48)[None, None, :, None]
-        video = (10 + 12 * np.arange(16)[:, None, None, None] + ramp
-                 + np.zeros((16, 40, 48, 3))).astype(np.uint8)
+        video = (
+            10
+            + 12 * np.arange(16)[:, None, None, None]
+            + ramp
+            + np.zeros((16, 40, 48, 3))
+        ).astype(np.uint8)
         good = os.path.join(self.get_temp_dir(), "clip 1.mp4")
         video_io.encode(good, video)
         broken = os.path.join(self.get_temp_dir(), "broken.mp4")
@@ -252,13 +327,23 @@ class ExplainTest(testing.TrainedRunTestCase):
 
         def run(path):
             return subprocess.run(
-                [sys.executable, "-m", "binaries.explain",
-                 "--config=configs/clstm_synthetic.py:smoke",
-                 f"--config.input.data_dir={self.data_dir}",
-                 "--config.model.num_layers=1", f"--workdir={self.workdir}",
-                 f"--video={path}", f"--output_dir={output_dir}"],
-                cwd=testing.REPO, capture_output=True, text=True,
-                env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"), timeout=300)
+                [
+                    sys.executable,
+                    "-m",
+                    "binaries.explain",
+                    "--config=configs/clstm_synthetic.py:smoke",
+                    f"--config.input.data_dir={self.data_dir}",
+                    "--config.model.num_layers=1",
+                    f"--workdir={self.workdir}",
+                    f"--video={path}",
+                    f"--output_dir={output_dir}",
+                ],
+                cwd=testing.REPO,
+                capture_output=True,
+                text=True,
+                env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
+                timeout=300,
+            )
 
         result = run(good)
         self.assertEqual(result.returncode, 0, result.stderr[-2000:])
@@ -269,53 +354,74 @@ class ExplainTest(testing.TrainedRunTestCase):
         self.assertIsNone(record["true_class_score"])
         self.assertIsNone(record["ground_truth"])
         self.assertEqual(record["target_class"], record["predicted_class"])
-        self.assertEqual(record["gradcam"]["class_id"],
-                         record["predicted_class"])
+        self.assertEqual(
+            record["gradcam"]["class_id"], record["predicted_class"]
+        )
         self.assertLen(record["mask"]["mask"], FRAMES)
-        with np.load(os.path.join(output_dir, "gradcam/clip_1.mp4.npz")) as d:
-            frames, heatmaps = d["frames"], d["heatmaps"]
+        self.assertRegex(
+            record["gradcam"]["file"], r"^gradcam/clip_1\.mp4-[0-9a-f]{8}\.npz$"
+        )
+        clip = resultsdir.read_gradcam(output_dir, record)
+        frames, heatmaps = clip["frames"], clip["heatmaps"]
         self.assertEqual(heatmaps.shape, (FRAMES, SIZE, SIZE))
         self.assertEqual(frames.shape, (FRAMES, SIZE, SIZE, 3))
         # Frames 1, 3, ..., 15 of 16, centre-cropped (mean ramp 15).
-        self.assertAllClose(frames.mean(axis=(1, 2, 3)),
-                            25 + 12 * np.arange(1, 16, 2), atol=3)
+        self.assertAllClose(
+            frames.mean(axis=(1, 2, 3)), 25 + 12 * np.arange(1, 16, 2), atol=3
+        )
 
         result = run(broken)
         self.assertEqual(result.returncode, 2)
-        lines = [line for line in result.stderr.splitlines()
-                 if line.startswith("explain.py:")]
+        lines = [
+            line
+            for line in result.stderr.splitlines()
+            if line.startswith("explain.py:")
+        ]
         self.assertLen(lines, 1)
         self.assertStartsWith(
-            lines[0], f"explain.py: error: Cannot decode {broken}: ")
+            lines[0], f"explain.py: error: Cannot decode {broken}: "
+        )
         self.assertNotIn("Traceback", result.stderr)
 
+    @pytest.mark.slow
     def test_explainer_saved_model_in_fresh_process(self):
         model, _ = train.load_model(self.config, self.workdir)
         path = os.path.join(self.get_temp_dir(), "explainer")
-        export.export_saved_model(model, path, endpoints={
-            "explain": explain.explainer_endpoint(model, self.config)})
+        export.export_saved_model(
+            model,
+            path,
+            endpoints={
+                "explain": explain.explainer_endpoint(model, self.config)
+            },
+        )
         a = testing.tiny_videos(2, FRAMES, SIZE, seed=1)
         # 16 frames are resampled to the model's 8: frames 1, 3, ..., 15.
         b = testing.tiny_videos(2, 16, SIZE, seed=2).astype(np.uint8)
         cwd = self.get_temp_dir()
         np.save(os.path.join(cwd, "a.npy"), a)
         np.save(os.path.join(cwd, "b.npy"), b)
-        subprocess.run([sys.executable, "-c", _EXPLAIN_SCRIPT, path],
-                       check=True, cwd=cwd, timeout=300,
-                       env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+        subprocess.run(
+            [sys.executable, "-c", _EXPLAIN_SCRIPT, path],
+            check=True,
+            cwd=cwd,
+            timeout=300,
+            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
+        )
         cam = grad_cam.GradCAM(model)
         for name, videos in (("a", a), ("b", b[:, 1::2].astype(np.float32))):
             want = cam.explain(videos)
-            got = {key: np.load(os.path.join(cwd, f"{name}.npy.{key}.npy"))
-                   for key in ("heatmaps", "class_ids", "logits",
-                               "probabilities")}
+            got = {
+                key: np.load(os.path.join(cwd, f"{name}.npy.{key}.npy"))
+                for key in ("heatmaps", "class_ids", "logits", "probabilities")
+            }
             self.assertEqual(got["heatmaps"].shape, (2, FRAMES, SIZE, SIZE))
             self.assertBetween(got["heatmaps"].min(), 0.0, 1.0)
             self.assertAllClose(got["heatmaps"], want["heatmaps"], atol=1e-5)
             self.assertAllEqual(got["class_ids"], want["class_ids"])
             self.assertAllClose(got["logits"], want["logits"], atol=1e-5)
-            self.assertAllClose(got["probabilities"],
-                                tf.nn.softmax(want["logits"]), atol=1e-6)
+            self.assertAllClose(
+                got["probabilities"], tf.nn.softmax(want["logits"]), atol=1e-6
+            )
 
 
 if __name__ == "__main__":

@@ -1,17 +1,18 @@
-"""Tests for tfvidinterp.export."""
+"""Tests for tfvidinterp.jobs.export."""
 
 import json
 import os
 import subprocess
 import sys
 
-from absl.testing import parameterized
 import numpy as np
+import pytest
 import tensorflow as tf
+from absl.testing import parameterized
 
 from tests import testing
 from tfvidinterp import errors
-from tfvidinterp import export
+from tfvidinterp.jobs import export
 
 # Runs in a fresh process with TensorFlow only (no tfvidinterp, no Keras
 # model code). Reads a list of cases, writes `<input>.<output key>.npy`.
@@ -64,7 +65,6 @@ def _frame_means(frames):
 
 
 class ExportTest(tf.test.TestCase, parameterized.TestCase):
-
     @parameterized.named_parameters(
         ("same", 8, 8, [0, 1, 2, 3, 4, 5, 6, 7]),
         ("half", 16, 8, [1, 3, 5, 7, 9, 11, 13, 15]),
@@ -76,6 +76,7 @@ class ExportTest(tf.test.TestCase, parameterized.TestCase):
         resampled = export.resample_frames(frames, num_frames)
         self.assertAllEqual(tf.reshape(resampled, [-1]), indices)
 
+    @pytest.mark.slow
     def test_saved_model_serves_in_fresh_process(self):
         root = self.get_temp_dir()
         # I3D runs any clip length as it is; the C-LSTM "sequence" head

@@ -1,4 +1,4 @@
-"""Tests for tfvidinterp.analysis.gif."""
+"""Tests for tfvidinterp.report.gif."""
 
 import io
 
@@ -7,7 +7,7 @@ import tensorflow as tf
 from absl.testing import parameterized
 from PIL import Image
 
-from tfvidinterp.analysis import gif
+from tfvidinterp.report import gif
 
 MASK = [0, 1, 1, 0, 1, 0, 0, 1]
 
@@ -15,8 +15,9 @@ MASK = [0, 1, 1, 0, 1, 0, 0, 1]
 def numbered_clip(frames=8, size=16):
     """Frame t is filled with the value 10 * t."""
     values = 10 * np.arange(frames, dtype=np.uint8)
-    return np.broadcast_to(values[:, None, None, None],
-                           (frames, size, size, 3)).copy()
+    return np.broadcast_to(
+        values[:, None, None, None], (frames, size, size, 3)
+    ).copy()
 
 
 def decode(data):
@@ -29,13 +30,16 @@ def decode(data):
 
 
 def record(label=2, predicted=2):
-    return {"original_score": 0.934, "predicted_class": predicted,
-            "label": label, "true_class_score": 0.4,
-            "mask": {"freeze_score": 0.12, "reverse_score": 0.551}}
+    return {
+        "original_score": 0.934,
+        "predicted_class": predicted,
+        "label": label,
+        "true_class_score": 0.4,
+        "mask": {"freeze_score": 0.12, "reverse_score": 0.551},
+    }
 
 
 class GifTest(tf.test.TestCase, parameterized.TestCase):
-
     def test_freeze_repeats_the_last_kept_frame(self):
         frozen = gif.freeze_frames(numbered_clip(), MASK)
         self.assertAllEqual(frozen[:, 0, 0, 0] // 10, [0, 0, 0, 3, 3, 5, 6, 6])
@@ -53,8 +57,9 @@ class GifTest(tf.test.TestCase, parameterized.TestCase):
     def test_timeline_colours_cells_by_mask_and_marks_current(self):
         bar = gif.timeline(MASK, current=2, width=40, height=8)
         middle = bar[2, 2::5]  # The centre column of each 5-pixel cell.
-        expected = [np.array(gif.ON if m else gif.OFF) * gif.OTHER
-                    for m in MASK]
+        expected = [
+            np.array(gif.ON if m else gif.OFF) * gif.OTHER for m in MASK
+        ]
         expected[2] = np.array(gif.ON) * gif.CURRENT
         self.assertAllEqual(middle, expected)
         underline = bar[7, :, 0] == 255
@@ -62,7 +67,8 @@ class GifTest(tf.test.TestCase, parameterized.TestCase):
 
     @parameterized.named_parameters(
         ("right", 2, "OS 0.93 FS 0.12 RS 0.55"),
-        ("wrong", 1, "OS 0.93 FS 0.12 RS 0.55  true 0.40  pred: c"))
+        ("wrong", 1, "OS 0.93 FS 0.12 RS 0.55  true 0.40  pred: c"),
+    )
     def test_caption(self, label, text):
         self.assertEqual(gif.caption(record(label), ["a", "b", "c"]), text)
 

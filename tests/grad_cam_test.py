@@ -1,9 +1,9 @@
 """Tests for tfvidinterp.interp.grad_cam."""
 
-from absl.testing import parameterized
 import keras
 import numpy as np
 import tensorflow as tf
+from absl.testing import parameterized
 
 from tests import testing
 from tfvidinterp import errors
@@ -40,7 +40,6 @@ def _kernel(per_step, shape):
 
 
 class GradCAMTest(tf.test.TestCase, parameterized.TestCase):
-
     def test_channel_weights_per_time_step_and_per_clip(self):
         grads = np.zeros((1, 2, 3, 4, 2), np.float32)  # T != H != W.
         grads[0, 0, ..., 0] = 1.0
@@ -59,15 +58,19 @@ class GradCAMTest(tf.test.TestCase, parameterized.TestCase):
         # Class 0 weighs x by [1, 1, -0.5] per frame (clip mean: 0.5); class
         # 1 by -1 everywhere, so its map is all zero.
         kernel = _kernel(
-            [[[1.0, -1.0], [0.0, 0.0]],
-             [[2.0, -1.0], [1.0, 0.0]],
-             [[0.5, -1.0], [1.0, 0.0]]],
+            [
+                [[1.0, -1.0], [0.0, 0.0]],
+                [[2.0, -1.0], [1.0, 0.0]],
+                [[0.5, -1.0], [1.0, 0.0]],
+            ],
             (frames, height, width),
         )
         model = _linear_model(frames, height, width, kernel)
-        videos = np.random.default_rng(0).uniform(
-            1.0, 2.0, (1, frames, height, width, 1)
-        ).astype(np.float32)
+        videos = (
+            np.random.default_rng(0)
+            .uniform(1.0, 2.0, (1, frames, height, width, 1))
+            .astype(np.float32)
+        )
         videos[0, 0, 1] = 0.0  # Zero activations: a zero map there.
         cam = grad_cam.GradCAM(model, layer="features", weighting=weighting)
         out = cam.explain(videos, class_ids=[0])

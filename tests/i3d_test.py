@@ -1,9 +1,9 @@
 """Tests for tfvidinterp.models.i3d."""
 
-from absl.testing import parameterized
 import keras
 import numpy as np
 import tensorflow as tf
+from absl.testing import parameterized
 
 from tests import testing
 from tfvidinterp.models import i3d
@@ -18,7 +18,6 @@ def _endpoint(model, name, videos):
 
 
 class I3DTest(tf.test.TestCase, parameterized.TestCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -71,15 +70,23 @@ class I3DTest(tf.test.TestCase, parameterized.TestCase):
 
     def test_bn_momentum_sets_every_moving_average(self):
         model = i3d.build(3, width=0.0625, bn_momentum=0.9)
-        norms = [layer for layer in model.layers
-                 if isinstance(layer, keras.layers.BatchNormalization)]
+        norms = [
+            layer
+            for layer in model.layers
+            if isinstance(layer, keras.layers.BatchNormalization)
+        ]
         self.assertLen(norms, 57)  # 3 stem units + 9 blocks x 6.
         videos = testing.tiny_videos(frames=4, size=32)
         model(videos, training=True)
         # One training call moves each mean 10 % of the way (0.99: 1 %).
         stem = model.get_layer("Conv3d_1a_7x7_bn")
-        batch_mean = keras.Model(model.input, model.get_layer(
-            "Conv3d_1a_7x7_conv").output)(videos).numpy().mean((0, 1, 2, 3))
+        batch_mean = (
+            keras.Model(
+                model.input, model.get_layer("Conv3d_1a_7x7_conv").output
+            )(videos)
+            .numpy()
+            .mean((0, 1, 2, 3))
+        )
         self.assertAllClose(stem.moving_mean, 0.1 * batch_mean, atol=1e-5)
 
     def test_mixed_precision_keeps_float32_logits(self):

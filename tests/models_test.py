@@ -2,10 +2,10 @@
 
 import os
 
-from absl.testing import parameterized
 import keras
 import numpy as np
 import tensorflow as tf
+from absl.testing import parameterized
 
 from tests import testing
 from tfvidinterp import errors
@@ -21,7 +21,6 @@ def _tiny(name, **kwargs):
 
 
 class ModelsTest(tf.test.TestCase, parameterized.TestCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()

@@ -1,8 +1,8 @@
 """Tests for tfvidinterp.interp.perturbation."""
 
-from absl.testing import parameterized
 import numpy as np
 import tensorflow as tf
+from absl.testing import parameterized
 
 from tfvidinterp.interp import perturbation
 
@@ -23,7 +23,6 @@ def _numbered(frames):
 
 
 class FreezeTest(tf.test.TestCase, parameterized.TestCase):
-
     @parameterized.named_parameters(("continuous", False), ("exact", True))
     def test_matches_frame_by_frame_recurrence(self, exact):
         rng = np.random.default_rng(0)
@@ -71,7 +70,6 @@ class FreezeTest(tf.test.TestCase, parameterized.TestCase):
 
 
 class ReverseTest(tf.test.TestCase, parameterized.TestCase):
-
     def test_paper_example(self):
         masks = np.array(
             [[0, 0, 0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0]], np.float32

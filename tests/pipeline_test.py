@@ -7,12 +7,15 @@ import sys
 import textwrap
 
 import numpy as np
+import pytest
 import tensorflow as tf
 from absl.testing import parameterized
 
 from tests import testing
 from tfvidinterp import errors
-from tfvidinterp.data import pipeline, synthetic, tfrecord
+from tfvidinterp.data import pipeline
+from tfvidinterp.data import synthetic
+from tfvidinterp.data import tfrecord
 
 
 def _write_split(data_dir, clips_per_shard, label=None, **clip_kwargs):
@@ -186,6 +189,7 @@ class PipelineTest(tf.test.TestCase, parameterized.TestCase):
         self.assertEmpty(set(shards[0]) & set(shards[1]))
         self.assertCountEqual(shards[0] + shards[1], clips)
 
+    @pytest.mark.slow
     def test_mirrored_strategy_on_two_cpus(self):
         data_dir = self.get_temp_dir()
         _write_split(data_dir, [2, 2], num_frames=4, image_size=16)

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 import tensorflow as tf
 
 from tests import testing
@@ -22,6 +23,7 @@ def run_binary(*args):
     )
 
 
+@pytest.mark.slow
 class PrepareDataBinaryTest(tf.test.TestCase):
     def test_synthetic_dataset(self):
         out = os.path.join(self.get_temp_dir(), "synthetic")

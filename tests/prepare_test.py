@@ -4,11 +4,16 @@ import glob
 import os
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
-from tests import sources_test
+from tests import testing
 from tfvidinterp import errors
-from tfvidinterp.data import prepare, sources, synthetic, tfrecord, video_io
+from tfvidinterp.data import prepare
+from tfvidinterp.data import sources
+from tfvidinterp.data import synthetic
+from tfvidinterp.data import tfrecord
+from tfvidinterp.data import video_io
 
 GOOD = {  # id: (label, frames, stored height, stored width) at short side 16.
     "a/good.webm": (0, 6, 16, 21),
@@ -25,7 +30,7 @@ BAD = {  # id: what rejected.txt says about it.
 
 def write_mix(root):
     """Class folders `a`, `b` with the good and the bad videos above."""
-    write = sources_test.write_video
+    write = testing.write_video
     write(os.path.join(root, "a", "good.webm"), 6)
     write(os.path.join(root, "b", "good.mp4"), 7)
     write(os.path.join(root, "b", "odd.avi"), 4, height=37, width=45)
@@ -109,7 +114,7 @@ class PrepareTest(tf.test.TestCase):
             self.assertIn(expected, reason)
 
     def test_cap_and_kth_sub_sequences(self):
-        sources_test.write_kth(
+        testing.write_kth(
             self.root,
             sequences=["person01_boxing_d1\tframes\t1-4, 5-9, 10-12, 13-20"],
         )
@@ -171,6 +176,7 @@ class PrepareTest(tf.test.TestCase):
             for key, value in clip.items():
                 self.assertAllEqual(value, others[clip_id][key])
 
+    @pytest.mark.slow
     def test_resume_redoes_only_missing_shards_with_workers(self):
         write_mix(self.root)
         serial = os.path.join(self.get_temp_dir(), "serial")

@@ -25,7 +25,6 @@ def pixel_model(frames=4, size=4):
 
 
 class SaliencyTest(tf.test.TestCase):
-
     def test_known_gradient_of_a_linear_model(self):
         # The gradient of logit 0 is the kernel: |2| beats |-1| at one pixel.
         video = np.full((1, 4, 4, 4, 3), 100.0, np.float32)
@@ -49,15 +48,22 @@ class SaliencyTest(tf.test.TestCase):
 
 
 class LayerSweepTest(tf.test.TestCase):
-
     def test_last_layer_at_each_resolution(self):
         i3d = testing.tiny_model("i3d", frames=4, size=64)
-        self.assertEqual(layer_sweep.last_per_resolution(i3d), [
-            "Conv3d_1a_7x7", "Conv3d_2c_3x3", "Mixed_3c", "Mixed_4f",
-            "Mixed_5c"])
+        self.assertEqual(
+            layer_sweep.last_per_resolution(i3d),
+            [
+                "Conv3d_1a_7x7",
+                "Conv3d_2c_3x3",
+                "Mixed_3c",
+                "Mixed_4f",
+                "Mixed_5c",
+            ],
+        )
         clstm = testing.tiny_model("clstm", frames=4, size=32, num_layers=2)
-        self.assertEqual(layer_sweep.last_per_resolution(clstm),
-                         ["clstm_1", "clstm_2"])
+        self.assertEqual(
+            layer_sweep.last_per_resolution(clstm), ["clstm_1", "clstm_2"]
+        )
 
     def test_one_pass_equals_each_method_alone(self):
         model = testing.tiny_model("clstm", frames=4, size=32, num_layers=2)
@@ -67,19 +73,21 @@ class LayerSweepTest(tf.test.TestCase):
         self.assertEqual(list(maps), ["clstm_1", "clstm_2", "input_gradient"])
         for layer in ("clstm_1", "clstm_2"):
             alone = grad_cam.GradCAM(model, layer, weighting="clip")
-            self.assertAllClose(maps[layer], alone(videos, [1, 2]),
-                                atol=1e-5)
+            self.assertAllClose(maps[layer], alone(videos, [1, 2]), atol=1e-5)
         self.assertAllClose(
             maps["input_gradient"],
-            saliency.InputGradient(model)(videos, [1, 2]), atol=1e-5)
+            saliency.InputGradient(model)(videos, [1, 2]),
+            atol=1e-5,
+        )
         self.assertEqual(maps["clstm_2"].shape, (2, 4, 32, 32))
 
     def test_errors(self):
         model = testing.tiny_model("clstm", frames=4, size=32, num_layers=2)
         with self.assertRaisesRegex(errors.InputError, "has no layer 'x'"):
             layer_sweep.LayerSweep(model, ["x"])
-        with self.assertRaisesRegex(errors.InputError,
-                                    "names the saliency baseline"):
+        with self.assertRaisesRegex(
+            errors.InputError, "names the saliency baseline"
+        ):
             layer_sweep.LayerSweep(model, ["input_gradient"])
 
 

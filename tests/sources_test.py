@@ -4,12 +4,13 @@ import collections
 import json
 import os
 
-import numpy as np
 import tensorflow as tf
 from absl.testing import parameterized
 
+from tests import testing
 from tfvidinterp import errors
-from tfvidinterp.data import sources, video_io
+from tfvidinterp.data import sources
+from tfvidinterp.data import video_io
 
 SSV2_LABELS = {
     "Pushing something from left to right": "0",
@@ -25,17 +26,6 @@ SSV2_TRAIN = {
 SSV2_VALIDATION = {"201": ("Holding [something]", 6)}
 
 
-def write_video(path, num_frames, height=24, width=32, value=None):
-    """Encodes a small real video; each frame's level tells its index."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    levels = 10 * np.arange(num_frames) + (value or 0)
-    frames = np.broadcast_to(
-        levels.astype(np.uint8)[:, None, None, None],
-        (num_frames, height, width, 3),
-    )
-    video_io.encode(path, np.ascontiguousarray(frames))
-
-
 def write_json(path, value):
     with open(path, "w") as f:
         json.dump(value, f)
@@ -49,7 +39,9 @@ def write_ssv2(root, validation=True):
     for name, entries in splits:
         listing = []
         for video_id, (template, num_frames) in entries.items():
-            write_video(os.path.join(root, f"{video_id}.webm"), num_frames)
+            testing.write_video(
+                os.path.join(root, f"{video_id}.webm"), num_frames
+            )
             listing.append(
                 dict(id=video_id, label="x", template=template, placeholders=[])
             )
@@ -59,35 +51,6 @@ def write_ssv2(root, validation=True):
     write_json(
         os.path.join(root, "something-something-v2-labels.json"), SSV2_LABELS
     )
-
-
-def kth_name(person, action, scenario):
-    return f"person{person:02d}_{action}_d{scenario}"
-
-
-# (person, action, scenario); one in a sub-folder, as KTH's per-class zips
-# unpack.
-KTH_VIDEOS = [
-    (1, "boxing", 1),
-    (4, "walking", 2),
-    (11, "running", 3),
-    (13, "handclapping", 4),
-    (17, "jogging", 1),
-    (22, "handwaving", 4),
-]
-
-
-def write_kth(root, num_frames=12, sequences=None):
-    """Writes KTH-named AVI videos and, optionally, 00sequences.txt lines."""
-    for person, action, scenario in KTH_VIDEOS:
-        folder = os.path.join(root, "boxing") if action == "boxing" else root
-        name = kth_name(person, action, scenario)
-        path = os.path.join(folder, f"{name}_uncomp.avi")
-        write_video(path, num_frames, height=16, width=20)
-    if sequences is not None:
-        with open(os.path.join(root, "00sequences.txt"), "w") as f:
-            f.write("KTH sequences\n\nsequence\tframes\n")
-            f.writelines(f"{line}\n" for line in sequences)
 
 
 class SyntheticSourceTest(tf.test.TestCase):
@@ -103,8 +66,9 @@ class SyntheticSourceTest(tf.test.TestCase):
         self.assertEqual(train[0].metadata["background"], "smooth")
         pans = source.describe(None, camera=True, **options)
         self.assertEqual(pans.classes[6:], ("pan_left", "pan_right"))
-        with self.assertRaisesRegex(errors.InputError,
-                                    "Unknown synthetic background 'x'"):
+        with self.assertRaisesRegex(
+            errors.InputError, "Unknown synthetic background 'x'"
+        ):
             source.describe(None, background="x", **options)
         self.assertEqual(train[3].label_text, described.classes[3])
         self.assertEqual(train[0].metadata["num_frames"], 8)
@@ -187,7 +151,7 @@ class KTHSourceTest(tf.test.TestCase, parameterized.TestCase):
     )
     def test_persons_in_splits(self, subject_split, expected):
         root = self.get_temp_dir()
-        write_kth(root)
+        testing.write_kth(root)
         source = sources.get("kth")
         described = source.describe(root, subject_split=subject_split)
         self.assertEqual(described.splits, tuple(expected))
@@ -199,7 +163,7 @@ class KTHSourceTest(tf.test.TestCase, parameterized.TestCase):
 
     def test_labels_from_names(self):
         root = self.get_temp_dir()
-        write_kth(root)
+        testing.write_kth(root)
         items = list(sources.get("kth").items(root, "train"))
         self.assertEqual(
             [(item.id, item.label) for item in items],
@@ -218,7 +182,7 @@ class KTHSourceTest(tf.test.TestCase, parameterized.TestCase):
     def test_only_the_known_absent_video_may_be_missing(self):
         root = self.get_temp_dir()
         names = [
-            kth_name(person, action, scenario)
+            testing.kth_name(person, action, scenario)
             for person in range(1, 26)
             for action in sources.KTH_CLASSES
             for scenario in range(1, 5)
@@ -238,7 +202,7 @@ class KTHSourceTest(tf.test.TestCase, parameterized.TestCase):
 
     def test_sub_sequences(self):
         root = self.get_temp_dir()
-        write_kth(
+        testing.write_kth(
             root,
             sequences=[
                 "person01_boxing_d1\t\tframes\t1-4, 5-9,10-12",

@@ -1,4 +1,4 @@
-"""Tests for tfvidinterp.stages."""
+"""Tests for tfvidinterp.jobs.stages."""
 
 import json
 import os
@@ -6,11 +6,10 @@ import os
 import tensorflow as tf
 
 from tfvidinterp import errors
-from tfvidinterp import stages
+from tfvidinterp.jobs import stages
 
 
 class StagesTest(tf.test.TestCase):
-
     def setUp(self):
         super().setUp()
         self.dir = os.path.join(self.get_temp_dir(), "job")
@@ -31,12 +30,24 @@ class StagesTest(tf.test.TestCase):
 
     def job(self, inputs=1, fresh=False, fail=()):
         """Runs stage a (parts a1, a2) and b, which reads a."""
-        job = stages.Stages(self.dir, "state.json", {"x": (1, 2)},
-                            fresh=fresh, outputs=["a1", "a2", "b"])
+        job = stages.Stages(
+            self.dir,
+            "state.json",
+            {"x": (1, 2)},
+            fresh=fresh,
+            outputs=["a1", "a2", "b"],
+        )
         a = [self.part(n, n in fail) for n in ("a1", "a2")]
-        results = [job.run("a", inputs, a, [p.files[0] for p in a]),
-                   job.run("b", None, [self.part("b")],
-                           [os.path.join(self.dir, "b")], after=["a"])]
+        results = [
+            job.run("a", inputs, a, [p.files[0] for p in a]),
+            job.run(
+                "b",
+                None,
+                [self.part("b")],
+                [os.path.join(self.dir, "b")],
+                after=["a"],
+            ),
+        ]
         return job, results
 
     def state(self):
@@ -91,8 +102,9 @@ class StagesTest(tf.test.TestCase):
         self.job()
         with open(os.path.join(self.dir, "keep"), "w") as f:
             f.write("a file of the user's")
-        job = stages.Stages(self.dir, "state.json", {}, fresh=True,
-                            outputs=["a1"])
+        job = stages.Stages(
+            self.dir, "state.json", {}, fresh=True, outputs=["a1"]
+        )
         self.assertEqual(job.state["stages"], {})
         # The outputs given and those the last run recorded are gone.
         self.assertEqual(sorted(os.listdir(self.dir)), ["keep", "state.json"])
@@ -100,7 +112,7 @@ class StagesTest(tf.test.TestCase):
         for fresh in (False, True):
             with self.assertRaisesRegex(
                 errors.InputError,
-                r"job is not empty and has no state.json: not this job's"
+                r"job is not empty and has no state.json: not this job's",
             ):
                 stages.Stages(self.dir, "state.json", {}, fresh=fresh)
         self.assertEqual(os.listdir(self.dir), ["keep"])

@@ -1,4 +1,4 @@
-"""Tests for tfvidinterp.analysis.statistics and .figures (histograms)."""
+"""Tests for tfvidinterp.measures.statistics and .figures (histograms)."""
 
 import io
 
@@ -8,12 +8,11 @@ from absl.testing import parameterized
 from PIL import Image
 from scipy import stats
 
-from tfvidinterp.analysis import figures
-from tfvidinterp.analysis import statistics
+from tfvidinterp.measures import statistics
+from tfvidinterp.report import figures
 
 
 class StatisticsTest(tf.test.TestCase, parameterized.TestCase):
-
     def test_drop_ratio_applies_the_footnote_filter_and_counts_it(self):
         os = [0.9, 0.9, 0.9, 0.5, 0.8]
         fs = [0.1, 0.5, 0.8995, 0.2, 0.3]  # Clip 2: OS - FS = 0.0005.
@@ -24,7 +23,8 @@ class StatisticsTest(tf.test.TestCase, parameterized.TestCase):
 
     def test_drop_ratio_filter_includes_its_bound(self):
         ratios, left_out = statistics.drop_ratio(
-            [1.0, 1.0], [0.5, 0.75], [0.75, 0.5], threshold=0.25)
+            [1.0, 1.0], [0.5, 0.75], [0.75, 0.5], threshold=0.25
+        )
         self.assertTrue(np.all(np.isnan(ratios)))
         self.assertEqual(left_out, 2)
 
@@ -34,8 +34,9 @@ class StatisticsTest(tf.test.TestCase, parameterized.TestCase):
 
     def test_summary_ignores_nan(self):
         summary = statistics.summarize([1.0, 2.0, np.nan, 3.0])
-        self.assertAllClose([summary["mean"], summary["std"]],
-                            [2.0, np.sqrt(2 / 3)])
+        self.assertAllClose(
+            [summary["mean"], summary["std"]], [2.0, np.sqrt(2 / 3)]
+        )
         self.assertEqual(summary["n"], 3)
         self.assertEqual(statistics.summarize([np.nan])["n"], 0)
 
@@ -45,10 +46,12 @@ class StatisticsTest(tf.test.TestCase, parameterized.TestCase):
         b = np.concatenate([rng.normal(1.5, 3.0, 25), [np.nan]])
         result = statistics.welch_test(a, b)
         expected = stats.ttest_ind(a, b[:-1], equal_var=False)
-        self.assertAllClose([result["t"], result["p"]],
-                            [expected.statistic, expected.pvalue])
+        self.assertAllClose(
+            [result["t"], result["p"]], [expected.statistic, expected.pvalue]
+        )
         t = (a.mean() - b[:-1].mean()) / np.sqrt(
-            a.var(ddof=1) / 40 + b[:-1].var(ddof=1) / 25)
+            a.var(ddof=1) / 40 + b[:-1].var(ddof=1) / 25
+        )
         self.assertAllClose(result["t"], t)
         self.assertEqual((result["n_a"], result["n_b"]), (40, 25))
 
@@ -67,8 +70,9 @@ class StatisticsTest(tf.test.TestCase, parameterized.TestCase):
         self.assertAllClose(db[4], 0.5)
 
     def test_histogram_plot_is_a_png(self):
-        png = figures.plot_histograms([[1.0, 2.0], [2.0, 3.0]],
-                                      ["I3D", "C-LSTM"], "Blob count", 4)
+        png = figures.plot_histograms(
+            [[1.0, 2.0], [2.0, 3.0]], ["I3D", "C-LSTM"], "Blob count", 4
+        )
         image = Image.open(io.BytesIO(png))
         self.assertEqual((image.format, image.size), ("PNG", (400, 300)))
 

@@ -1,4 +1,4 @@
-"""Tests for tfvidinterp.sweep and its binary."""
+"""Tests for tfvidinterp.jobs.sweep and its binary."""
 
 import json
 import os
@@ -6,47 +6,78 @@ import subprocess
 import sys
 from unittest import mock
 
+import pytest
 import tensorflow as tf
 
 from tests import testing
 from tfvidinterp import errors
-from tfvidinterp import sweep
-from tfvidinterp import train
+from tfvidinterp.jobs import sweep
+from tfvidinterp.jobs import train
 
 
 def _row(seed, stopped_at, accuracy, seconds=10.0):
-    return {"seed": seed, "stopped_at": stopped_at, "final_step": 300,
-            "accuracy": accuracy, "history": [], "seconds": seconds}
+    return {
+        "seed": seed,
+        "stopped_at": stopped_at,
+        "final_step": 300,
+        "accuracy": accuracy,
+        "history": [],
+        "seconds": seconds,
+    }
 
 
 class SummaryTest(tf.test.TestCase):
-
     def test_k_of_n_and_steps_to_target(self):
-        rows = [_row(0, 150, 0.96, 20.0), _row(1, 0, 0.9, 40.0),
-                _row(2, 100, 0.95, 30.0), _row(3, 125, 0.97, 10.0)]
+        rows = [
+            _row(0, 150, 0.96, 20.0),
+            _row(1, 0, 0.9, 40.0),
+            _row(2, 100, 0.95, 30.0),
+            _row(3, 125, 0.97, 10.0),
+        ]
         summary = sweep.summarize(rows, 0.95, 300)
         self.assertEqual(
-            {k: summary[k] for k in ("seeds", "reached", "steps_to_target",
-                                     "median_steps", "max_steps", "missed",
-                                     "accuracy", "seconds")},
-            {"seeds": 4, "reached": 3, "steps_to_target": [100, 125, 150],
-             "median_steps": 125.0, "max_steps": 150, "missed": [1],
-             "accuracy": [0.96, 0.9, 0.95, 0.97], "seconds": 25.0})
+            {
+                k: summary[k]
+                for k in (
+                    "seeds",
+                    "reached",
+                    "steps_to_target",
+                    "median_steps",
+                    "max_steps",
+                    "missed",
+                    "accuracy",
+                    "seconds",
+                )
+            },
+            {
+                "seeds": 4,
+                "reached": 3,
+                "steps_to_target": [100, 125, 150],
+                "median_steps": 125.0,
+                "max_steps": 150,
+                "missed": [1],
+                "accuracy": [0.96, 0.9, 0.95, 0.97],
+                "seconds": 25.0,
+            },
+        )
         text = sweep.summary_text(summary)
-        self.assertIn("3 of 4 seeds reached 0.95 validation accuracy within "
-                      "300 steps.", text)
+        self.assertIn(
+            "3 of 4 seeds reached 0.95 validation accuracy within 300 steps.",
+            text,
+        )
         self.assertIn("Steps to target: 100, 125, 150 (median 125)", text)
         self.assertIn("Missed the target: seeds [1].", text)
 
     def test_no_seed_reached(self):
         summary = sweep.summarize([_row(0, 0, 0.5)], 0.95, 300)
-        self.assertEqual((summary["reached"], summary["median_steps"],
-                          summary["max_steps"]), (0, None, None))
+        self.assertEqual(
+            (summary["reached"], summary["median_steps"], summary["max_steps"]),
+            (0, None, None),
+        )
         self.assertIn("Steps to target: none", sweep.summary_text(summary))
 
 
 class SweepRunTest(testing.SyntheticDataTestCase):
-
     def config(self):
         config = testing.load_config("configs/clstm_synthetic.py", "smoke")
         config.input.data_dir = self.data_dir
@@ -54,13 +85,15 @@ class SweepRunTest(testing.SyntheticDataTestCase):
         config.train.target_accuracy = 1e-6
         return config
 
+    @pytest.mark.slow
     def test_trains_each_seed_resumes_and_retrains_an_unfinished_one(self):
         workdir = self.get_temp_dir()
         summary = sweep.run(self.config(), workdir, [3, 4])
-        self.assertEqual((summary["seeds"], summary["reached"],
-                          summary["steps_to_target"]), (2, 2, [2, 2]))
-        self.assertEqual([r["seed"] for r in sweep.read_rows(workdir)],
-                         [3, 4])
+        self.assertEqual(
+            (summary["seeds"], summary["reached"], summary["steps_to_target"]),
+            (2, 2, [2, 2]),
+        )
+        self.assertEqual([r["seed"] for r in sweep.read_rows(workdir)], [3, 4])
         with open(os.path.join(workdir, sweep.SUMMARY)) as f:
             self.assertEqual(json.load(f)["reached"], 2)
         # Seed 5 was killed mid-training: its partial run is thrown away.
@@ -74,40 +107,64 @@ class SweepRunTest(testing.SyntheticDataTestCase):
             summary = sweep.run(self.config(), workdir, [3, 4, 5])
         self.assertEqual([c.args[0].seed for c in runs.call_args_list], [5])
         self.assertEqual(summary["seeds"], 3)
-        self.assertFalse(os.path.exists(os.path.join(workdir, "seed_5",
-                                                     "ckpt", "junk")))
+        self.assertFalse(
+            os.path.exists(os.path.join(workdir, "seed_5", "ckpt", "junk"))
+        )
 
     def test_bad_input(self):
         config = self.config()
-        for seeds, message in (([], "distinct and non-empty"),
-                               ([1, 1], "distinct and non-empty")):
+        for seeds, message in (
+            ([], "distinct and non-empty"),
+            ([1, 1], "distinct and non-empty"),
+        ):
             with self.assertRaisesRegex(errors.InputError, message):
                 sweep.run(config, self.get_temp_dir(), seeds)
         config.train.target_accuracy = 0.0
         with self.assertRaisesRegex(errors.InputError, "set it > 0"):
             sweep.run(config, self.get_temp_dir(), [0])
 
+    @pytest.mark.slow
     def test_binary(self):
         workdir = os.path.join(self.get_temp_dir(), "sweep")
         result = subprocess.run(
-            [sys.executable, "-m", "binaries.sweep",
-             "--config=configs/clstm_synthetic.py:smoke",
-             f"--config.input.data_dir={self.data_dir}",
-             "--config.train.target_accuracy=0.000001",
-             f"--workdir={workdir}", "--num_seeds=2", "--first_seed=10"],
-            cwd=testing.REPO, capture_output=True, text=True, timeout=300,
-            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+            [
+                sys.executable,
+                "-m",
+                "binaries.sweep",
+                "--config=configs/clstm_synthetic.py:smoke",
+                f"--config.input.data_dir={self.data_dir}",
+                "--config.train.target_accuracy=0.000001",
+                f"--workdir={workdir}",
+                "--num_seeds=2",
+                "--first_seed=10",
+            ],
+            cwd=testing.REPO,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
+        )
         self.assertEqual(result.returncode, 0, result.stderr[-2000:])
-        self.assertIn("2 of 2 seeds reached 1e-06 validation accuracy within "
-                      "2 steps.", result.stdout)
-        self.assertIn("Final validation accuracy per seed: 10: ",
-                      result.stdout)
+        self.assertIn(
+            "2 of 2 seeds reached 1e-06 validation accuracy within 2 steps.",
+            result.stdout,
+        )
+        self.assertIn("Final validation accuracy per seed: 10: ", result.stdout)
         result = subprocess.run(
-            [sys.executable, "-m", "binaries.sweep",
-             "--config=configs/clstm_synthetic.py:smoke",
-             f"--workdir={workdir}", "--num_seeds=0"],
-            cwd=testing.REPO, capture_output=True, text=True, timeout=300,
-            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+            [
+                sys.executable,
+                "-m",
+                "binaries.sweep",
+                "--config=configs/clstm_synthetic.py:smoke",
+                f"--workdir={workdir}",
+                "--num_seeds=0",
+            ],
+            cwd=testing.REPO,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
+        )
         self.assertEqual(result.returncode, 2)
         self.assertIn("sweep.py: error: ", result.stderr)
 

@@ -51,8 +51,9 @@ class SyntheticTest(tf.test.TestCase, parameterized.TestCase):
     )
     def test_shapes_and_dtypes(self, frames, size, expected):
         for label in range(len(_ALL)):
-            clip = synthetic.generate_clip(label, label, frames, size,
-                                           camera=True)
+            clip = synthetic.generate_clip(
+                label, label, frames, size, camera=True
+            )
             self.assertEqual(clip.frames.shape, (frames, *expected, 3))
             self.assertEqual(clip.frames.dtype, np.uint8)
             self.assertEqual(clip.boxes.shape, (frames, 2, 4))
@@ -99,12 +100,15 @@ class SyntheticTest(tf.test.TestCase, parameterized.TestCase):
             starts = {start for start, _ in windows}
             self.assertGreater(len(starts), frames // 4)
 
-    @parameterized.product(label=list(range(len(synthetic.CLASSES))),
-                           background=list(synthetic.BACKGROUNDS))
+    @parameterized.product(
+        label=list(range(len(synthetic.CLASSES))),
+        background=list(synthetic.BACKGROUNDS),
+    )
     def test_objects_only_inside_window_and_boxes(self, label, background):
         for seed in range(10):
-            clip = synthetic.generate_clip(seed, label, 16, (48, 64),
-                                           background=background)
+            clip = synthetic.generate_clip(
+                seed, label, 16, (48, 64), background=background
+            )
             start, end = clip.window
             inside = np.zeros(16, bool)
             inside[start:end] = True
@@ -122,12 +126,15 @@ class SyntheticTest(tf.test.TestCase, parameterized.TestCase):
                     in_boxes[y0:y1, x0:x1] = True
                 self.assertFalse((changed & ~in_boxes).any())
 
-    @parameterized.product(label=[label for _, label in _PAN_LABELS],
-                           background=list(synthetic.BACKGROUNDS))
+    @parameterized.product(
+        label=[label for _, label in _PAN_LABELS],
+        background=list(synthetic.BACKGROUNDS),
+    )
     def test_pan_shifts_background_and_stays(self, label, background):
         for seed in range(5):
-            clip = synthetic.generate_clip(seed, label, 16, 64,
-                                           background=background, camera=True)
+            clip = synthetic.generate_clip(
+                seed, label, 16, 64, background=background, camera=True
+            )
             start, end = clip.window
             self.assertFalse(clip.box_valid.any())
             for t in range(1, 16):
@@ -176,8 +183,9 @@ class SyntheticTest(tf.test.TestCase, parameterized.TestCase):
     def test_class_names(self):
         self.assertLen(synthetic.class_names(), 6)
         self.assertEqual(synthetic.class_names(), synthetic.CLASSES)
-        self.assertEqual(synthetic.class_names(camera=True)[6:],
-                         synthetic.PAN_CLASSES)
+        self.assertEqual(
+            synthetic.class_names(camera=True)[6:], synthetic.PAN_CLASSES
+        )
 
     def test_opposite_pairs_classes(self):
         self.assertEqual(set(synthetic.OPPOSITE), set(_ALL))
@@ -191,8 +199,11 @@ class SyntheticTest(tf.test.TestCase, parameterized.TestCase):
     @parameterized.named_parameters(
         ("label", dict(label=6), "Unknown synthetic label 6"),
         ("pan_without_camera", dict(label=7), "Unknown synthetic label 7"),
-        ("background", dict(background="plaid"), "Unknown synthetic "
-         "background 'plaid'"),
+        (
+            "background",
+            dict(background="plaid"),
+            "Unknown synthetic background 'plaid'",
+        ),
         ("frames", dict(num_frames=3), "num_frames must be >= 4"),
         ("size", dict(image_size=(64, 15)), "image_size must be >= 16"),
     )

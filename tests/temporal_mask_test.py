@@ -1,10 +1,10 @@
 """Tests for tfvidinterp.interp.temporal_mask."""
 
-from absl.testing import parameterized
 import keras
-from keras import ops
 import numpy as np
 import tensorflow as tf
+from absl.testing import parameterized
+from keras import ops
 
 from tests import testing
 from tfvidinterp import errors
@@ -43,7 +43,6 @@ def _videos(batch, frames, size, seed=0):
 
 
 class LossTest(tf.test.TestCase):
-
     def test_hand_computed_terms(self):
         masks = tf.constant([[0.0, 0.5, 1.0, 1.0], [0.2, 0.2, 0.2, 0.2]])
         self.assertAllClose(temporal_mask.l1_norm(masks), [2.5, 0.8])
@@ -66,7 +65,6 @@ class LossTest(tf.test.TestCase):
 
 
 class TemporalMaskTest(tf.test.TestCase, parameterized.TestCase):
-
     def test_central_init_is_smallest_block_reaching_90_percent(self):
         model = _window_model(16, 5, 9, gain=10.0)
         rng = np.random.default_rng(0)
@@ -132,9 +130,7 @@ class TemporalMaskTest(tf.test.TestCase, parameterized.TestCase):
             self.assertAllClose(
                 results[f"{key}_score"], probs[[0, 1], [2, 0]], atol=1e-5
             )
-            self.assertAllEqual(
-                results[f"{key}_prediction"], probs.argmax(-1)
-            )
+            self.assertAllEqual(results[f"{key}_prediction"], probs.argmax(-1))
         self.assertAllEqual(results["target_class"], [2, 0])
 
     def test_early_stopping_is_per_clip(self):
@@ -145,7 +141,11 @@ class TemporalMaskTest(tf.test.TestCase, parameterized.TestCase):
         videos = np.concatenate([still, moving]).astype(np.float32)
         settings = dict(init="constant", constant_logit=-3.0, learning_rate=0.1)
         results = temporal_mask.TemporalMaskExplainer(
-            model, iterations=40, early_stopping=True, tol=1e-3, patience=3,
+            model,
+            iterations=40,
+            early_stopping=True,
+            tol=1e-3,
+            patience=3,
             **settings,
         )(videos, class_ids=[0, 0])
         stopped, running = results["steps_run"]
@@ -187,8 +187,9 @@ class TemporalMaskTest(tf.test.TestCase, parameterized.TestCase):
         def grads(logits):
             with tf.GradientTape() as tape:
                 tape.watch(logits)
-                losses = explainer._losses(videos, tf.constant([0, 1]), logits,
-                                           explainer._which)
+                losses = explainer._losses(
+                    videos, tf.constant([0, 1]), logits, explainer._which
+                )
             return tape.gradient(losses, logits)
 
         eager = grads(logits)
@@ -200,12 +201,14 @@ class TemporalMaskTest(tf.test.TestCase, parameterized.TestCase):
         videos = _videos(2, 6, 8)
         freeze = temporal_mask.TemporalMaskExplainer(model, iterations=3)
         reverse = freeze.with_perturbation("reverse")
-        self.assertEqual((freeze.perturbation, reverse.perturbation),
-                         ("freeze", "reverse"))
+        self.assertEqual(
+            (freeze.perturbation, reverse.perturbation), ("freeze", "reverse")
+        )
         shared = reverse(videos)
         self.assertEqual(freeze._optimize.experimental_get_tracing_count(), 1)
         own = temporal_mask.TemporalMaskExplainer(
-            model, perturbation="reverse", iterations=3)(videos)
+            model, perturbation="reverse", iterations=3
+        )(videos)
         for key in ("mask", "loss_curve", "reverse_score"):
             self.assertAllClose(shared[key], own[key], atol=1e-6)
         first = freeze(videos)

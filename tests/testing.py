@@ -1,9 +1,18 @@
-"""Shared test fixtures: tiny videos, tiny models and config loading."""
+"""Shared test fixtures: tiny videos, models, datasets and results, config
+loading, the demo's smoke configs and headless Chromium.
 
+Test modules import their helpers from here, never from each other.
+"""
+
+import contextlib
 import importlib.util
+import io
 import os
+import re
 import shutil
+import subprocess
 import tempfile
+import unittest
 
 import numpy as np
 import tensorflow as tf
@@ -94,7 +103,7 @@ class TrainedRunTestCase(tf.test.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        from tfvidinterp import train
+        from tfvidinterp.jobs import train
 
         super().setUpClass()
         cls.root = tempfile.mkdtemp()
@@ -109,3 +118,207 @@ class TrainedRunTestCase(tf.test.TestCase):
     def tearDownClass(cls):
         shutil.rmtree(cls.root)
         super().tearDownClass()
+
+
+def write_video(path, num_frames, height=24, width=32, value=None):
+    """Encodes a small real video; each frame's level tells its index."""
+    from tfvidinterp.data import video_io
+
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    levels = 10 * np.arange(num_frames) + (value or 0)
+    frames = np.broadcast_to(
+        levels.astype(np.uint8)[:, None, None, None],
+        (num_frames, height, width, 3),
+    )
+    video_io.encode(path, np.ascontiguousarray(frames))
+
+
+def kth_name(person, action, scenario):
+    return f"person{person:02d}_{action}_d{scenario}"
+
+
+# (person, action, scenario); one in a sub-folder, as KTH's per-class zips
+# unpack.
+KTH_VIDEOS = [
+    (1, "boxing", 1),
+    (4, "walking", 2),
+    (11, "running", 3),
+    (13, "handclapping", 4),
+    (17, "jogging", 1),
+    (22, "handwaving", 4),
+]
+
+
+def write_kth(root, num_frames=12, sequences=None):
+    """Writes KTH-named AVI videos and, optionally, 00sequences.txt lines."""
+    for person, action, scenario in KTH_VIDEOS:
+        folder = os.path.join(root, "boxing") if action == "boxing" else root
+        name = kth_name(person, action, scenario)
+        path = os.path.join(folder, f"{name}_uncomp.avi")
+        write_video(path, num_frames, height=16, width=20)
+    if sequences is not None:
+        with open(os.path.join(root, "00sequences.txt"), "w") as f:
+            f.write("KTH sequences\n\nsequence\tframes\n")
+            f.writelines(f"{line}\n" for line in sequences)
+
+
+# A `tfvidinterp.jobs.faithfulness.run` result.
+FAITHFULNESS = {
+    "run": "i3d_synthetic",
+    "model_name": "i3d",
+    "results_dir": "x",
+    "clips": 10,
+    "object_clips": 7,
+    "perturbation": "freeze",
+    "seed": 0,
+    "random_orders": 5,
+    "mask_iou": {"learned": 0.6, "random": 0.3, "difference": 0.3},
+    "layer": "Mixed_3c",
+    "pointing_game": {
+        "gradcam": 0.25,
+        "centre": 0.5,
+        "frames": 40,
+        "clips": 12,
+        "tolerance_px": 3,
+    },
+    "energy": {"energy": 0.2, "area": 0.08, "ratio": 2.5},
+    "layers": [
+        {
+            "layer": "Conv3d_2c_3x3",
+            "cells": [16, 16],
+            "pointing": 0.5,
+            "centre": 0.5,
+            "energy": 0.25,
+            "area": 0.08,
+            "ratio": 3.125,
+            "frames": 40,
+            "clips": 12,
+        },
+        {
+            "layer": "Mixed_3c",
+            "cells": [8, 8],
+            "pointing": 0.25,
+            "centre": 0.5,
+            "energy": 0.2,
+            "area": 0.08,
+            "ratio": 2.5,
+            "frames": 40,
+            "clips": 12,
+        },
+        {
+            "layer": "input_gradient",
+            "cells": None,
+            "pointing": 0.75,
+            "centre": 0.5,
+            "energy": 0.3,
+            "area": 0.08,
+            "ratio": 3.75,
+            "frames": 40,
+            "clips": 12,
+        },
+    ],
+    "time_profile": {
+        "inside": 0.7,
+        "outside": 0.2,
+        "ratio": 3.5,
+        "mass_inside": 0.55,
+        "window_fraction": 0.35,
+    },
+    "deletion": {"learned": 0.3, "random": 0.5},
+    "insertion": {"learned": 0.6, "random": 0.5},
+    "sanity": {
+        "spearman": None,
+        "spearman_std": None,
+        "clips": 0,
+        "constant_maps": 10,
+    },
+    "targets": {
+        "mask_iou": True,
+        "pointing_game": False,
+        "energy": True,
+        "deletion": True,
+        "sanity": None,
+    },
+}
+
+
+def demo_configs():
+    """The demo binary's `--smoke` configs: `(configs, compare_config)`."""
+    configs = {
+        "i3d": load_config("configs/i3d_synthetic.py", "smoke"),
+        "clstm": load_config("configs/clstm_synthetic.py", "smoke"),
+    }
+    return configs, load_config("configs/compare.py", "smoke")
+
+
+def run_demo_quietly(workdir, configs, compare_config, **options):
+    """`tfvidinterp.jobs.demo.run`'s summary and what it printed."""
+    from tfvidinterp.jobs import demo
+
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        summary = demo.run(workdir, configs, compare_config, **options)
+    return summary, out.getvalue()
+
+
+def chromium():
+    """The headless Chromium binary; skips the calling test if none.
+
+    Tests never install it: `.ci/run` does (Debian's `chromium` package).
+    """
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        raise unittest.SkipTest(
+            "headless Chromium is not installed (no `chromium` on PATH); "
+            "install it to run this test, e.g. `apt-get install chromium` "
+            "as .ci/run does"
+        )
+    return path
+
+
+def render(html_path, user_dir, screenshot=None):
+    """The DOM Chromium shows after loading `html_path` from disk.
+
+    With `screenshot`, also saves a 1200x2000 PNG of the page there. Skips
+    the calling test if Chromium is not installed.
+    """
+    common = [
+        chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={user_dir}",
+        "--virtual-time-budget=5000",
+    ]
+    url = "file://" + os.path.abspath(html_path)
+    dom = subprocess.run(
+        common + ["--dump-dom", url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    if screenshot:
+        subprocess.run(
+            common
+            + [
+                "--hide-scrollbars",
+                "--window-size=1200,2000",
+                f"--screenshot={screenshot}",
+                url,
+            ],
+            capture_output=True,
+            timeout=120,
+            check=True,
+        )
+    return dom
+
+
+def images_loaded(dom):
+    """`(loaded, total)` images, as the report's script counted them."""
+    match = re.search(r'data-images-loaded="(\d+)/(\d+)"', dom)
+    return (int(match[1]), int(match[2])) if match else None

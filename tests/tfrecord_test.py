@@ -6,7 +6,8 @@ import numpy as np
 import tensorflow as tf
 from absl.testing import parameterized
 
-from tfvidinterp.data import synthetic, tfrecord
+from tfvidinterp.data import synthetic
+from tfvidinterp.data import tfrecord
 
 
 def _encode(clip, ground_truth=True, **kwargs):
@@ -37,8 +38,9 @@ class TFRecordTest(tf.test.TestCase, parameterized.TestCase):
         self.assertEqual(parsed["id"], b"clip-%d" % label)
         self.assertEqual(parsed["label"], label)
         self.assertEqual(parsed["label"].dtype, tf.int32)
-        self.assertEqual(parsed["label_text"],
-                         synthetic.class_names(camera=True)[label])
+        self.assertEqual(
+            parsed["label_text"], synthetic.class_names(camera=True)[label]
+        )
         self.assertEqual(parsed["num_original_frames"], 40)
         self.assertEqual(parsed["event_start"], clip.window[0])
         self.assertEqual(parsed["event_end"], clip.window[1])

@@ -5,6 +5,13 @@ Layout of `output_dir`: `<split>-<i>-of-<n>.tfrecord` shards of
 (source, classes, per-split counts, options), `rejected.txt` (one
 `<split>\\t<path or id>\\t<reason>` line per video that could not be decoded)
 and `.prepare/`, the per-shard records that let a re-run resume.
+
+Each split's items are shuffled with a fixed seed and dealt round-robin to
+`min(num_shards, items)` shards, so every shard mixes the classes and the
+assignment is the same on every run. A shard is written to a temp file and
+renamed when complete; a re-run skips the complete shards and redoes the
+rest. A video that cannot be decoded is logged, listed in `rejected.txt` and
+counted; the run goes on.
 """
 
 import collections
@@ -23,7 +30,11 @@ import tensorflow as tf
 from absl import logging
 
 from tfvidinterp import errors
-from tfvidinterp.data import sources, synthetic, tfrecord, video_io
+from tfvidinterp import files
+from tfvidinterp.data import sources
+from tfvidinterp.data import synthetic
+from tfvidinterp.data import tfrecord
+from tfvidinterp.data import video_io
 
 INFO_FILE = "dataset_info.json"
 REJECTED_FILE = "rejected.txt"
@@ -44,12 +55,8 @@ def run(
 ) -> dict:
     """Writes (or completes) the dataset directory of a source.
 
-    Each split's items are shuffled with a fixed seed and dealt round-robin
-    to `min(num_shards, items)` shards, so every shard mixes the classes and
-    the assignment is the same on every run. A shard is written to a temp
-    file and renamed when complete; a re-run skips the complete shards and
-    redoes the rest. A video that cannot be decoded is logged, listed in
-    `rejected.txt` and counted; the run goes on.
+    The module docstring says how clips are dealt to shards, how a re-run
+    resumes and what happens to a video that cannot be decoded.
 
     Args:
         source: A name in `sources.SOURCES`.
@@ -62,11 +69,9 @@ def run(
             Synthetic clips are generated at their size instead.
         max_frames: Keep at most this many frames per clip, spread uniformly
             (`video_io.spread_indices`); None keeps all.
-        num_workers: Decoding processes; 0 decodes in this process. The
-            pool pays one TF import (seconds) at start, so use 0 for a few
-            dozen clips. As with any `multiprocessing` use, a script that
-            calls `run` with workers needs an `if __name__ == "__main__"`
-            guard.
+        num_workers: Decoding processes; 0 decodes in this process (the
+            pool's start costs seconds; a script using workers needs an
+            `if __name__ == "__main__"` guard).
         source_options: Keyword options of the source (see `sources`).
 
     Returns:
@@ -80,46 +85,18 @@ def run(
     start = time.time()
     source_options = dict(source_options or {})
     described = sources.get(source).describe(root, **source_options)
-    splits = _check_args(
-        source,
-        described,
-        splits,
-        num_shards,
-        short_side,
-        max_frames,
-        num_workers,
+    sizes = (num_shards, short_side, max_frames)
+    splits = _check_args(source, described, splits, *sizes, num_workers)
+    options = _options(source, root, *sizes, source_options)
+    shards = _plan(
+        output_dir, source, root, described.splits, num_shards, source_options
     )
-    options = _json_round_trip(
-        dict(
-            source=source,
-            root=None if root is None else os.path.abspath(root),
-            num_shards=num_shards,
-            short_side=short_side,
-            max_frames=max_frames,
-            source_options=source_options,
-        )
-    )
-    shards = {
-        split: _plan(
-            output_dir, source, root, split, num_shards, source_options
-        )
-        for split in described.splits
-    }
     _check_stale(output_dir, splits, shards)
     _claim(output_dir, options)
-    pending = [
-        shard
-        for split in splits
-        for shard in shards[split]
-        if _read_record(shard) is None
-    ]
+    pending = _pending(shards, splits)
     _write_shards(pending, short_side, max_frames, num_workers)
     info = _write_summary(output_dir, source, described, shards, options)
-    info["run"] = dict(
-        shards_written=len(pending),
-        shards_reused=sum(len(shards[s]) for s in splits) - len(pending),
-        seconds=round(time.time() - start, 1),
-    )
+    info["run"] = _run_stats(shards, splits, pending, start)
     return info
 
 
@@ -185,8 +162,23 @@ def _check_args(
     return splits
 
 
-def _json_round_trip(value):
-    return json.loads(json.dumps(value))
+def _options(source, root, num_shards, short_side, max_frames, source_options):
+    """Returns the options that fix a directory's contents, as JSON has them.
+
+    They are stored in `dataset_info.json` and in `.prepare/`, and compared
+    with a re-run's (`_claim`); the round trip through JSON makes a tuple a
+    list before the comparison, as it will be when read back.
+    """
+    return files.as_json(
+        dict(
+            source=source,
+            root=None if root is None else os.path.abspath(root),
+            num_shards=num_shards,
+            short_side=short_side,
+            max_frames=max_frames,
+            source_options=source_options,
+        )
+    )
 
 
 def _claim(output_dir, options):
@@ -207,23 +199,40 @@ def _claim(output_dir, options):
                 f"{output_dir} was prepared with other options ({changed}); "
                 "use a new output directory"
             )
-    _write_atomic(path, json.dumps(options, indent=2))
+    files.write_atomic(path, json.dumps(options, indent=2))
 
 
-def _plan(output_dir, source, root, split, num_shards, source_options):
-    """Returns the shards of a split."""
-    items = list(sources.get(source).items(root, split, **source_options))
-    count = max(1, min(num_shards, len(items)))
-    # Sources list videos grouped by class or person; shuffling before
-    # dealing gives every shard a mix, whatever shards a reader takes.
-    order = np.random.default_rng(0).permutation(len(items))
+def _plan(output_dir, source, root, splits, num_shards, source_options):
+    """Returns the shards of each split, `{split: [_Shard]}`.
+
+    Each split's items are shuffled with a fixed seed and dealt round-robin
+    to `min(num_shards, items)` shards (at least one).
+    """
+    shards = {}
+    for split in splits:
+        items = list(sources.get(source).items(root, split, **source_options))
+        count = max(1, min(num_shards, len(items)))
+        # Sources list videos grouped by class or person; shuffling before
+        # dealing gives every shard a mix, whatever shards a reader takes.
+        order = np.random.default_rng(0).permutation(len(items))
+        shards[split] = [
+            _Shard(
+                split,
+                tfrecord.shard_path(output_dir, split, index, count),
+                [items[i] for i in order[index::count]],
+            )
+            for index in range(count)
+        ]
+    return shards
+
+
+def _pending(shards, splits):
+    """Returns the shards of `splits` that are not complete, in order."""
     return [
-        _Shard(
-            split,
-            tfrecord.shard_path(output_dir, split, index, count),
-            [items[i] for i in order[index::count]],
-        )
-        for index in range(count)
+        shard
+        for split in splits
+        for shard in shards[split]
+        if _read_record(shard) is None
     ]
 
 
@@ -276,7 +285,7 @@ def _write_shards(pending, short_side, max_frames, num_workers):
             num_clips=num_clips, rejected=rejected, digest=shard.digest
         )
         # The record goes first: the shard's rename is what marks it done.
-        _write_atomic(shard.record_path, json.dumps(record))
+        files.write_atomic(shard.record_path, json.dumps(record))
         os.replace(temp, shard.path)
 
 
@@ -363,16 +372,22 @@ def _write_summary(output_dir, source, described, shards, options):
             num_rejected=len(rejected),
         )
         lines += [f"{split}\t{what}\t{reason}\n" for what, reason in rejected]
-    _write_atomic(os.path.join(output_dir, REJECTED_FILE), "".join(lines))
-    _write_atomic(
+    files.write_atomic(os.path.join(output_dir, REJECTED_FILE), "".join(lines))
+    files.write_atomic(
         os.path.join(output_dir, INFO_FILE), json.dumps(info, indent=2) + "\n"
     )
     logging.info("Prepared %s in %s: %s", source, output_dir, info["splits"])
     return info
 
 
-def _write_atomic(path, text):
-    temp = f"{path}.tmp"
-    with open(temp, "w") as f:
-        f.write(text)
-    os.replace(temp, path)
+def _run_stats(shards, splits, pending, start):
+    """Returns the `run` entry of `run`'s result.
+
+    That is the shards written and reused, and the seconds since `start`, a
+    `time.time()`.
+    """
+    return dict(
+        shards_written=len(pending),
+        shards_reused=sum(len(shards[s]) for s in splits) - len(pending),
+        seconds=round(time.time() - start, 1),
+    )

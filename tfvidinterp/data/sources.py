@@ -80,23 +80,35 @@ def _synthetic_counts(num_clips):
 
 
 def _synthetic_describe(
-    root=None, num_clips=(800, 200, 200), num_frames=16, image_size=64,
-    seed=0, background="smooth", camera=False,
+    root=None,
+    num_clips=(800, 200, 200),
+    num_frames=16,
+    image_size=64,
+    seed=0,
+    background="smooth",
+    camera=False,
 ):
     if root is not None:
         raise errors.InputError("The synthetic source takes no root")
     if background not in synthetic.BACKGROUNDS:
         raise errors.InputError(
             f"Unknown synthetic background {background!r}; one of "
-            f"{', '.join(synthetic.BACKGROUNDS)}")
+            f"{', '.join(synthetic.BACKGROUNDS)}"
+        )
     counts = _synthetic_counts(num_clips)
     splits = tuple(split for split in SPLITS if counts[split])
     return Description(synthetic.class_names(camera), splits)
 
 
 def _synthetic_items(
-    root, split, num_clips=(800, 200, 200), num_frames=16, image_size=64,
-    seed=0, background="smooth", camera=False,
+    root,
+    split,
+    num_clips=(800, 200, 200),
+    num_frames=16,
+    image_size=64,
+    seed=0,
+    background="smooth",
+    camera=False,
 ):
     """Yields balanced labels; clip seeds hash (seed, split, index)."""
     del root  # Checked by describe.

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from tfvidinterp import errors
+from tfvidinterp.data import video_ops
 
 CLASSES = (
     "left_to_right",
@@ -109,56 +110,118 @@ def generate_clip(
             frame under 16 px.
     """
     names = class_names(camera)
-    if not 0 <= label < len(names):
-        raise errors.InputError(f"Unknown synthetic label {label}.")
-    if background not in BACKGROUNDS:
-        raise errors.InputError(
-            f"Unknown synthetic background {background!r}; one of "
-            f"{', '.join(BACKGROUNDS)}.")
-    if num_frames < 4:
-        raise errors.InputError(f"num_frames must be >= 4, got {num_frames}.")
-    height, width = (
-        (image_size, image_size) if np.isscalar(image_size) else image_size
-    )
-    if min(height, width) < 16:
-        raise errors.InputError(f"image_size must be >= 16, got {image_size}.")
+    _check_args(names, label, background, num_frames)
+    height, width = _frame_size(image_size)
     rng = np.random.default_rng(seed)
     # The pixel noise has its own stream: the main one then draws the same
     # numbers at every frame size, so a seed is one scene (class, window,
     # shapes, colours, paths, background) at 32x32 and at 64x64 alike.
     noise = np.random.default_rng((seed, 1))
-    shortest = max(2, round(num_frames / 4))
-    length = int(rng.integers(shortest, max(shortest, num_frames // 2) + 1))
-    start = int(rng.integers(0, num_frames - length + 1))
-    window = (start, start + length)
+    window = _event_window(rng, num_frames)
     name = names[label]
-    boxes = np.zeros((num_frames, MAX_OBJECTS, 4), np.float32)
-    valid = np.zeros((num_frames, MAX_OBJECTS), bool)
     if name in PAN_CLASSES:
-        frames = _pan(rng, noise, background, name, num_frames, height, width,
-                      window)
-        return Clip(frames, label, window, boxes, valid)
-
+        frames = _pan(
+            rng, noise, background, name, num_frames, height, width, window
+        )
+        return Clip(frames, label, window, *_no_boxes(num_frames))
     still = _BACKGROUNDS[background](rng, noise, height, width)
     frames = np.repeat(still[None], num_frames, axis=0)
-    progress = np.linspace(0.0, 1.0, length)
-    if name in _REVERSED:
-        progress = progress[::-1]
+    boxes, valid = _no_boxes(num_frames)
     for i, (mask, colour, first, last) in enumerate(
         _objects(rng, name, height, width)
     ):
-        corners = np.rint(first + progress[:, None] * (last - first))
-        for t, (y, x) in zip(range(*window), corners.astype(int)):
-            patch = frames[t, y : y + mask.shape[0], x : x + mask.shape[1]]
-            patch[mask] = colour
-            boxes[t, i] = (
-                y / height,
-                x / width,
-                (y + mask.shape[0]) / height,
-                (x + mask.shape[1]) / width,
-            )
-            valid[t, i] = True
+        corners = _path(first, last, window, reverse=name in _REVERSED)
+        _paint(frames, boxes[:, i], valid[:, i], mask, colour, corners, window)
     return Clip(frames, label, window, boxes, valid)
+
+
+def _check_args(names, label, background, num_frames):
+    """Raises `errors.InputError` for a clip that cannot be generated."""
+    if not 0 <= label < len(names):
+        raise errors.InputError(f"Unknown synthetic label {label}.")
+    if background not in BACKGROUNDS:
+        raise errors.InputError(
+            f"Unknown synthetic background {background!r}; one of "
+            f"{', '.join(BACKGROUNDS)}."
+        )
+    if num_frames < 4:
+        raise errors.InputError(f"num_frames must be >= 4, got {num_frames}.")
+
+
+def _frame_size(image_size):
+    """Returns (height, width) of an int or pair `image_size`.
+
+    Raises:
+        errors.InputError: A side under 16 px.
+    """
+    height, width = video_ops.height_width(image_size)
+    if min(height, width) < 16:
+        raise errors.InputError(f"image_size must be >= 16, got {image_size}.")
+    return height, width
+
+
+def _event_window(rng, num_frames):
+    """Draws the event window (start, end), end exclusive.
+
+    It lasts between about T/4 and T/2 frames, at least 2, and starts
+    anywhere it fits.
+    """
+    shortest = max(2, round(num_frames / 4))
+    length = int(rng.integers(shortest, max(shortest, num_frames // 2) + 1))
+    start = int(rng.integers(0, num_frames - length + 1))
+    return (start, start + length)
+
+
+def _no_boxes(num_frames):
+    """Returns a clip's ground truth without objects.
+
+    That is zero boxes `(T, MAX_OBJECTS, 4)` float32 and `box_valid`
+    `(T, MAX_OBJECTS)` bool all False; objects fill their slots in.
+    """
+    boxes = np.zeros((num_frames, MAX_OBJECTS, 4), np.float32)
+    valid = np.zeros((num_frames, MAX_OBJECTS), bool)
+    return boxes, valid
+
+
+def _path(first, last, window, reverse):
+    """Returns an object's top-left corners over the event window.
+
+    The object moves evenly from `first` to `last` (both (y, x)), or back
+    from `last` to `first` if `reverse` (a class in `_REVERSED`).
+
+    Returns:
+        `(end - start, 2)` int (y, x) corners, one per window frame.
+    """
+    progress = np.linspace(0.0, 1.0, window[1] - window[0])
+    if reverse:
+        progress = progress[::-1]
+    return np.rint(first + progress[:, None] * (last - first)).astype(int)
+
+
+def _paint(frames, boxes, valid, mask, colour, corners, window):
+    """Paints one object into the window's frames, in place.
+
+    Args:
+        frames: `(T, H, W, 3)` uint8 clip, changed in place.
+        boxes: `(T, 4)` float32 view of the object's slot in the clip's
+            boxes; gets its normalised (ymin, xmin, ymax, xmax) per frame.
+        valid: `(T,)` bool view of the object's slot in `box_valid`.
+        mask: The object's `(h, w)` bool shape.
+        colour: Its `(3,)` uint8 RGB colour.
+        corners: `(end - start, 2)` top-left corners, from `_path`.
+        window: (start, end) of the event.
+    """
+    height, width = frames.shape[1:3]
+    for t, (y, x) in zip(range(*window), corners):
+        patch = frames[t, y : y + mask.shape[0], x : x + mask.shape[1]]
+        patch[mask] = colour
+        boxes[t] = (
+            y / height,
+            x / width,
+            (y + mask.shape[0]) / height,
+            (x + mask.shape[1]) / width,
+        )
+        valid[t] = True
 
 
 def _smooth(rng, noise, height, width):
@@ -169,8 +232,9 @@ def _smooth(rng, noise, height, width):
     smooth = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_CUBIC)
     tint = rng.uniform(-8.0, 8.0, 3)
     grain = noise.normal(0.0, 3.0, (height, width, 3))
-    return np.clip(level + smooth[..., None] + tint + grain, 0,
-                   255).astype(np.uint8)
+    return np.clip(level + smooth[..., None] + tint + grain, 0, 255).astype(
+        np.uint8
+    )
 
 
 def _texture(rng, noise, height, width):

@@ -47,37 +47,18 @@ def encode_example(
     Returns:
         The serialised `tf.train.SequenceExample`.
     """
-    params = [
-        cv2.IMWRITE_JPEG_QUALITY,
-        int(jpeg_quality),
-        cv2.IMWRITE_JPEG_SAMPLING_FACTOR,
-        cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444,
-    ]
-    encoded = []
-    for frame in np.asarray(frames, np.uint8):
-        _, buffer = cv2.imencode(".jpg", frame[..., ::-1], params)
-        encoded.append(buffer.tobytes())
+    jpegs = _encode_jpegs(frames, jpeg_quality)
     context = {
         "clip/id": _bytes([clip_id.encode()]),
         "clip/label/index": _ints([label]),
         "clip/label/text": _bytes([label_text.encode()]),
         "clip/frames/original": _ints([num_original_frames]),
     }
-    lists = {"image/encoded": [_bytes([frame]) for frame in encoded]}
+    lists = {"image/encoded": [_bytes([jpeg]) for jpeg in jpegs]}
     if ground_truth is not None:
         context["clip/event/start"] = _ints([ground_truth.window[0]])
         context["clip/event/end"] = _ints([ground_truth.window[1]])
-        valid = np.asarray(ground_truth.box_valid, bool)
-        boxes = np.asarray(ground_truth.boxes, np.float32)
-        for side, key in enumerate(_BBOX_KEYS):
-            lists[key] = [
-                tf.train.Feature(
-                    float_list=tf.train.FloatList(
-                        value=frame[ok, side].tolist()
-                    )
-                )
-                for frame, ok in zip(boxes, valid)
-            ]
+        lists.update(_box_lists(ground_truth.boxes, ground_truth.box_valid))
     example = tf.train.SequenceExample(
         context=tf.train.Features(feature=context),
         feature_lists=tf.train.FeatureLists(
@@ -90,6 +71,50 @@ def encode_example(
     # Deterministic map order: the same clip gives the same bytes in every
     # process, so prepared datasets are byte-reproducible.
     return example.SerializeToString(deterministic=True)
+
+
+def _encode_jpegs(frames, jpeg_quality):
+    """Returns one JPEG (bytes) per frame of `(T, H, W, 3)` RGB `frames`.
+
+    OpenCV, not TF, so that forked workers may call it; 4:4:4 (no chroma
+    subsampling) keeps the sharp colour edges of small frames.
+    """
+    params = [
+        cv2.IMWRITE_JPEG_QUALITY,
+        int(jpeg_quality),
+        cv2.IMWRITE_JPEG_SAMPLING_FACTOR,
+        cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444,
+    ]
+    encoded = []
+    for frame in np.asarray(frames, np.uint8):
+        # OpenCV takes BGR.
+        _, buffer = cv2.imencode(".jpg", frame[..., ::-1], params)
+        encoded.append(buffer.tobytes())
+    return encoded
+
+
+def _box_lists(boxes, box_valid):
+    """Returns the `region/bbox/*` feature lists of a clip's boxes.
+
+    Args:
+        boxes: `(T, MAX_OBJECTS, 4)` normalised (ymin, xmin, ymax, xmax).
+        box_valid: `(T, MAX_OBJECTS)` bool.
+
+    Returns:
+        A dict from each of `_BBOX_KEYS` to T float features, each holding
+        that side of the frame's visible boxes, in slot order.
+    """
+    valid = np.asarray(box_valid, bool)
+    boxes = np.asarray(boxes, np.float32)
+    return {
+        key: [
+            tf.train.Feature(
+                float_list=tf.train.FloatList(value=frame[ok, side].tolist())
+            )
+            for frame, ok in zip(boxes, valid)
+        ]
+        for side, key in enumerate(_BBOX_KEYS)
+    }
 
 
 def parse_example(serialized: tf.Tensor) -> dict:

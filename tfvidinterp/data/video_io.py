@@ -1,5 +1,6 @@
 """Reads and writes video files with PyAV (FFmpeg bundled in the wheel)."""
 
+import contextlib
 import os
 
 import av
@@ -66,28 +67,12 @@ def decode(
     """
     if not os.path.isfile(path):
         raise DecodeError(path, "no such file")
-    previous = av.logging.get_level(), av.logging.get_skip_repeated()
-    # PyAV silences FFmpeg by default; its error messages are how a
-    # truncated file shows (the demuxer stops early without raising). With
-    # repeats collapsed, a repeat of the last file's message would be
-    # reported during this one.
-    av.logging.set_level(av.logging.ERROR)
-    av.logging.set_skip_repeated(False)
     failure = None
-    try:
-        with av.logging.Capture(local=False) as logs:
-            try:
-                frames = _read_frames(path, short_side)
-            except av.FFmpegError as error:
-                failure = error.strerror
-    finally:
-        av.logging.set_level(previous[0])
-        av.logging.set_skip_repeated(previous[1])
-    messages = [
-        " ".join(message.split())
-        for level, _, message in logs
-        if level <= av.logging.ERROR
-    ]
+    with _ffmpeg_errors() as messages:
+        try:
+            frames = _read_frames(path, short_side)
+        except av.FFmpegError as error:
+            failure = error.strerror
     if failure:
         detail = f" ({messages[0]})" if messages else ""
         raise DecodeError(path, f"not a readable video: {failure}{detail}")
@@ -97,6 +82,38 @@ def decode(
         raise DecodeError(path, "the video has no frames")
     frames = np.stack(frames)
     return frames[spread_indices(len(frames), max_frames)]
+
+
+@contextlib.contextmanager
+def _ffmpeg_errors():
+    """Collects the error messages FFmpeg logs while the block runs.
+
+    PyAV silences FFmpeg by default; its error messages are how a truncated
+    file shows (the demuxer stops early without raising). FFmpeg's logging
+    is process-wide, hence `decode` is not thread-safe; the previous
+    settings are restored on exit.
+
+    Yields:
+        A list, filled on exit, of the messages at level ERROR or worse,
+        each on one line.
+    """
+    previous = av.logging.get_level(), av.logging.get_skip_repeated()
+    # With repeats collapsed, a repeat of the last file's message would be
+    # reported during this one.
+    av.logging.set_level(av.logging.ERROR)
+    av.logging.set_skip_repeated(False)
+    messages = []
+    try:
+        with av.logging.Capture(local=False) as logs:
+            yield messages
+    finally:
+        av.logging.set_level(previous[0])
+        av.logging.set_skip_repeated(previous[1])
+    messages += [
+        " ".join(message.split())
+        for level, _, message in logs
+        if level <= av.logging.ERROR
+    ]
 
 
 def _read_frames(path, short_side):

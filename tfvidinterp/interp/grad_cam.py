@@ -169,14 +169,15 @@ class GradCAM:
             features, logits = self._grad_model(videos, training=False)
             features = tf.cast(features, tf.float32)
             logits = tf.cast(logits, tf.float32)
-            class_ids, scores = explained_scores(logits, class_ids,
-                                                 self.score)
+            class_ids, scores = explained_scores(logits, class_ids, self.score)
         # Clips do not interact (inference mode), so the gradient of the sum
         # holds each clip's own gradient.
         grads = tape.gradient(scores, features)
         return dict(
             heatmaps=self.maps(features, grads, tf.shape(videos)),
-            class_ids=class_ids, scores=scores, logits=logits
+            class_ids=class_ids,
+            scores=scores,
+            logits=logits,
         )
 
     def maps(self, features, grads, video_shape):
@@ -192,8 +193,9 @@ class GradCAM:
         """
         weights = self.channel_weights(grads, features, self.weighting)
         cams = tf.nn.relu(tf.reduce_sum(weights * features, axis=-1))
-        heatmaps = _resize(cams, video_shape[1], video_shape[2],
-                           video_shape[3], self.upsample)
+        heatmaps = _resize(
+            cams, video_shape[1], video_shape[2], video_shape[3], self.upsample
+        )
         return _min_max(heatmaps, self.normalize)
 
 

@@ -43,14 +43,14 @@ class LayerSweep:
         if self.INPUT_GRADIENT in self.layers:
             raise errors.InputError(
                 f"{self.INPUT_GRADIENT!r} names the saliency baseline, not a "
-                "layer")
+                "layer"
+            )
         self.model = model
         # Maps depend on the options, not the layer: one GradCAM computes
         # every layer's from its activations and gradients.
         self._cam = grad_cam.GradCAM(model, self.layers[0], **options)
         outputs = [grad_cam.layer_output(model, layer) for layer in self.layers]
-        self._grad_model = keras.Model(model.inputs,
-                                       [outputs, model.output])
+        self._grad_model = keras.Model(model.inputs, [outputs, model.output])
         self._maps = tf.function(self._maps_in_graph, reduce_retracing=True)
 
     def __call__(self, videos, class_ids=None) -> dict:
@@ -66,12 +66,13 @@ class LayerSweep:
             features, logits = self._grad_model(videos, training=False)
             features = [tf.cast(f, tf.float32) for f in features]
             _, scores = grad_cam.explained_scores(
-                tf.cast(logits, tf.float32), class_ids, self._cam.score)
+                tf.cast(logits, tf.float32), class_ids, self._cam.score
+            )
         *grads, pixel_grads = tape.gradient(scores, [*features, videos])
         shape = tf.shape(videos)
-        return [self._cam.maps(f, g, shape)
-                for f, g in zip(features, grads)] + [
-                    saliency.input_gradient_maps(pixel_grads)]
+        return [
+            self._cam.maps(f, g, shape) for f, g in zip(features, grads)
+        ] + [saliency.input_gradient_maps(pixel_grads)]
 
 
 def last_per_resolution(model: keras.Model) -> list:
@@ -83,12 +84,19 @@ def last_per_resolution(model: keras.Model) -> list:
     the C-LSTM. The layers worth comparing in a sweep: deeper layers at the
     same resolution see more but cannot point more finely.
     """
-    skip = (keras.layers.BatchNormalization, keras.layers.Dropout,
-            keras.layers.Rescaling, keras.layers.InputLayer)
+    skip = (
+        keras.layers.BatchNormalization,
+        keras.layers.Dropout,
+        keras.layers.Rescaling,
+        keras.layers.InputLayer,
+    )
     last = {}
     for layer in model.layers:
-        if (isinstance(layer, skip) or "Pool" in type(layer).__name__
-                or len(layer.output.shape) != 5):
+        if (
+            isinstance(layer, skip)
+            or "Pool" in type(layer).__name__
+            or len(layer.output.shape) != 5
+        ):
             continue
         last[tuple(layer.output.shape[2:4])] = layer.name
     return list(last.values())

@@ -11,6 +11,8 @@ frames or clips, and are differentiable with respect to the mask values.
 
 import tensorflow as tf
 
+from tfvidinterp import errors
+
 REVERSE_THRESHOLD = 0.1
 
 
@@ -120,3 +122,19 @@ def reverse(videos: tf.Tensor, masks: tf.Tensor, threshold=REVERSE_THRESHOLD):
     weights = tf.gather(masks, first, batch_dims=1)[:, :, None, None, None]
     mirrored = tf.gather(videos, partners, batch_dims=1)
     return (1.0 - weights) * videos + weights * mirrored
+
+
+PERTURBATIONS = {"freeze": freeze, "reverse": reverse}
+
+
+def check(name: str) -> str:
+    """`name` if it is a key of `PERTURBATIONS`.
+
+    Raises:
+        errors.InputError: An unknown perturbation.
+    """
+    if name not in PERTURBATIONS:
+        raise errors.InputError(
+            f"unknown perturbation {name!r}; known: {sorted(PERTURBATIONS)}"
+        )
+    return name

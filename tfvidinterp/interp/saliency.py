@@ -49,8 +49,7 @@ class InputGradient:
         Returns:
             `(batch, T, H, W)` float32 in [0, 1].
         """
-        videos, class_ids = grad_cam.check_inputs(self.model, videos,
-                                                  class_ids)
+        videos, class_ids = grad_cam.check_inputs(self.model, videos, class_ids)
         return self._maps(videos, class_ids)
 
     def _maps_in_graph(self, videos, class_ids):

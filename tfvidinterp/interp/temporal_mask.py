@@ -16,7 +16,6 @@ from tfvidinterp import errors
 from tfvidinterp.interp import grad_cam
 from tfvidinterp.interp import perturbation
 
-PERTURBATIONS = {"freeze": perturbation.freeze, "reverse": perturbation.reverse}
 INITS = ("central", "constant")
 CENTRAL_LOGIT = 5.0  # sigmoid(±5) = 0.9933 / 0.0067, as the reference.
 CENTRAL_THRESHOLD = 0.9
@@ -52,9 +51,7 @@ def mask_loss(masks, scores, lambda1=0.01, lambda2=0.02, beta=3.0):
     Returns:
         `(batch,)` losses.
     """
-    return (
-        lambda1 * l1_norm(masks) + lambda2 * tv_norm(masks, beta) + scores
-    )
+    return lambda1 * l1_norm(masks) + lambda2 * tv_norm(masks, beta) + scores
 
 
 class TemporalMaskExplainer:
@@ -86,8 +83,9 @@ class TemporalMaskExplainer:
         lambda2: Total-variation weight: 0.02 (SSv2), 0.04 (KTH).
         beta: Total-variation exponent.
         iterations: Adam steps per mask.
-        learning_rate: Adam learning rate on the logits. The paper's table
-            says 0.001, the reference code used 0.2; not yet settled.
+        learning_rate: Adam learning rate on the logits (the paper's table
+            says 0.001, the reference code used 0.2; 0.1 was measured best,
+            docs/design.md).
         init: `"central"` or `"constant"`.
         constant_logit: Every initial logit when `init="constant"`.
         early_stopping: Whether clips may stop before `iterations`.
@@ -189,8 +187,9 @@ class TemporalMaskExplainer:
             )
         prepared = self._prepare(videos, class_ids)
         targets, logits = prepared["target_class"], prepared["initial_logits"]
-        logits, curve, steps = self._optimize(videos, targets, logits,
-                                              self._which)
+        logits, curve, steps = self._optimize(
+            videos, targets, logits, self._which
+        )
         results = self._evaluate(videos, targets, logits)
         results.update(prepared)
         results.update(loss_curve=curve, steps_run=steps)
@@ -232,8 +231,9 @@ class TemporalMaskExplainer:
         # `tf.where` keeps the graph free of control flow: with
         # `tf.switch_case`, two traces of one explainer gave masks 4e-5 apart.
         perturbed = perturbation.freeze(videos, masks)
-        perturbed = tf.where(tf.equal(which, 0), perturbed,
-                             perturbation.reverse(videos, masks))
+        perturbed = tf.where(
+            tf.equal(which, 0), perturbed, perturbation.reverse(videos, masks)
+        )
         probs = self._probabilities(perturbed)
         scores = tf.gather(probs, targets, batch_dims=1)
         return mask_loss(masks, scores, self.lambda1, self.lambda2, self.beta)
@@ -322,12 +322,12 @@ class TemporalMaskExplainer:
 
 
 def _perturbation_index(name):
-    """`name`'s index into PERTURBATIONS as a tensor, the argument that
-    selects it in the compiled functions; an unknown name is an error."""
-    if name not in PERTURBATIONS:
-        raise errors.InputError(
-            f"unknown perturbation {name!r}; known: {sorted(PERTURBATIONS)}")
-    return tf.constant(list(PERTURBATIONS).index(name))
+    """`name`'s index into `perturbation.PERTURBATIONS` as a tensor, the
+    argument that selects it in the compiled functions; an unknown name is
+    an error."""
+    return tf.constant(
+        list(perturbation.PERTURBATIONS).index(perturbation.check(name))
+    )
 
 
 def _compile(function):

@@ -11,6 +11,7 @@ import functools
 
 import keras
 
+from tfvidinterp.data import video_ops
 from tfvidinterp.models import pooling
 
 ENDPOINTS = (
@@ -82,42 +83,65 @@ def build(
         `(batch, T/2, H/32, W/32, 1024 * width)` (sizes rounded up).
     """
     height, width_px = _pair(image_size)
-    stride_t = 2 if original_strides else 1
-
-    def channels(filters):
-        return max(1, round(filters * width))
-
     inputs = keras.Input((num_frames, height, width_px, 3), name="frames")
-    x = keras.layers.Rescaling(1.0 / 127.5, offset=-1.0, name="rescale")(
-        inputs
-    )
-    unit = functools.partial(_unit3d, momentum=bn_momentum)
-    x = unit(x, channels(64), 7, (stride_t, 2, 2), "Conv3d_1a_7x7")
+    x = keras.layers.Rescaling(1.0 / 127.5, offset=-1.0, name="rescale")(inputs)
+    x = _trunk(x, width, 2 if original_strides else 1, bn_momentum)
+    logits = _classifier(x, num_classes, dropout)
+    return keras.Model(inputs, logits, name=name)
+
+
+def _trunk(x, width, stride_t, momentum):
+    """Applies the convolutional trunk, `Conv3d_1a_7x7` to `Mixed_5c`.
+
+    Args:
+        x: `(batch, T, H, W, 3)` frames rescaled to [-1, 1].
+        width: Channel multiplier.
+        stride_t: Temporal stride of `Conv3d_1a_7x7` and `MaxPool3d_4a_3x3`
+            (2 in the original I3D, 1 by default here).
+        momentum: Momentum of the batch norms' moving statistics.
+
+    Returns:
+        `Mixed_5c`'s output, `(batch, T / (2 * stride_t**2), H/32, W/32,
+        1024 * width)` (sizes rounded up).
+    """
+    unit = functools.partial(_unit3d, momentum=momentum)
+    x = unit(x, _channels(64, width), 7, (stride_t, 2, 2), "Conv3d_1a_7x7")
     x = _max_pool(x, (1, 3, 3), (1, 2, 2), "MaxPool3d_2a_3x3")
-    x = unit(x, channels(64), 1, 1, "Conv3d_2b_1x1")
-    x = unit(x, channels(192), 3, 1, "Conv3d_2c_3x3")
+    x = unit(x, _channels(64, width), 1, 1, "Conv3d_2b_1x1")
+    x = unit(x, _channels(192, width), 3, 1, "Conv3d_2c_3x3")
     x = _max_pool(x, (1, 3, 3), (1, 2, 2), "MaxPool3d_3a_3x3")
-    for block in ("Mixed_3b", "Mixed_3c"):
-        x = _mixed(unit, x, [channels(c) for c in _MIXED[block]], block)
+    x = _mixed_blocks(unit, x, ("Mixed_3b", "Mixed_3c"), width)
     x = _max_pool(x, 3, (stride_t, 2, 2), "MaxPool3d_4a_3x3")
-    for block in ("Mixed_4b", "Mixed_4c", "Mixed_4d", "Mixed_4e", "Mixed_4f"):
-        x = _mixed(unit, x, [channels(c) for c in _MIXED[block]], block)
+    x = _mixed_blocks(
+        unit,
+        x,
+        ("Mixed_4b", "Mixed_4c", "Mixed_4d", "Mixed_4e", "Mixed_4f"),
+        width,
+    )
     x = _max_pool(x, 2, 2, "MaxPool3d_5a_2x2")
-    for block in ("Mixed_5b", "Mixed_5c"):
-        x = _mixed(unit, x, [channels(c) for c in _MIXED[block]], block)
+    return _mixed_blocks(unit, x, ("Mixed_5b", "Mixed_5c"), width)
+
+
+def _classifier(x, num_classes, dropout):
+    """Pools, drops out and classifies `Mixed_5c`'s output.
+
+    Returns `(batch, num_classes)` float32 logits from the layer "Logits".
+    """
     # Averaging over all remaining steps and positions (not a fixed 2x7x7
     # window) lets any clip length and frame size reach the classifier.
     x = keras.layers.GlobalAveragePooling3D(name="Logits_pool")(x)
     x = keras.layers.Dropout(dropout, name="Logits_dropout")(x)
     # float32 so that mixed precision still yields float32 logits.
-    logits = keras.layers.Dense(num_classes, dtype="float32", name="Logits")(x)
-    return keras.Model(inputs, logits, name=name)
+    return keras.layers.Dense(num_classes, dtype="float32", name="Logits")(x)
+
+
+def _channels(filters, width):
+    """The reference's channel count `filters` scaled by `width`, at least 1."""
+    return max(1, round(filters * width))
 
 
 def _pair(size):
-    if size is None or isinstance(size, int):
-        return size, size
-    return tuple(size)
+    return (None, None) if size is None else video_ops.height_width(size)
 
 
 def _unit3d(x, filters, kernel_size, strides, name, momentum):
@@ -140,6 +164,13 @@ def _max_pool(x, pool_size, strides, name):
     # Not keras.layers.MaxPooling3D: its gradient is wrong on CPU where one
     # pool reads another's output (see `pooling`).
     return pooling.ShiftedMaxPooling3D(pool_size, strides, name=name)(x)
+
+
+def _mixed_blocks(unit, x, names, width):
+    """Applies the Inception blocks `names` (keys of `_MIXED`) in order."""
+    for name in names:
+        x = _mixed(unit, x, [_channels(c, width) for c in _MIXED[name]], name)
+    return x
 
 
 def _mixed(unit, x, filters, name):

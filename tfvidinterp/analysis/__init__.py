@@ -1,1 +1,0 @@
-"""Statistics, pictures and reports of explanations (paper §4.3, Figs. 2-4)."""

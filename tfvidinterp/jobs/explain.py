@@ -1,0 +1,451 @@
+"""Explains a trained model clip by clip: Grad-CAM maps and temporal masks.
+
+`run` explains the clips of a dataset split (or some of them, or one video
+file) in batches, and writes each batch's results into a results directory
+as it finishes (`tfvidinterp.jobs.resultsdir`, which compare reads).
+Several workers split the clips round-robin: clip i of the selection goes
+to shard `i % num_shards`.
+"""
+
+import functools
+import itertools
+import os
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfvidinterp import errors
+from tfvidinterp import files
+from tfvidinterp.data import pipeline
+from tfvidinterp.data import prepare
+from tfvidinterp.data import tfrecord
+from tfvidinterp.data import video_io
+from tfvidinterp.data import video_ops
+from tfvidinterp.interp import grad_cam
+from tfvidinterp.interp import temporal_mask
+from tfvidinterp.jobs import resultsdir
+from tfvidinterp.jobs import rundir
+from tfvidinterp.jobs import train
+
+TARGETS = ("predicted", "true")
+
+
+class Explainer:
+    """A trained model with its Grad-CAM and mask explainer, built with a
+    config's `interp` options once and shared by every split, video and
+    perturbation it explains: one compiled Grad-CAM, one traced mask
+    optimiser.
+
+    Raises:
+        errors.InputError: An unknown or time-less Grad-CAM layer.
+    """
+
+    def __init__(self, model: keras.Model, interp):
+        self.model = model
+        self.cam = make_grad_cam(model, interp)
+        self.masker = make_masker(model, interp)
+
+
+def run(
+    config,
+    workdir: str,
+    *,
+    split: str | None = None,
+    ids=None,
+    video: str | None = None,
+    output_dir: str | None = None,
+    shard_index: int | None = None,
+    num_shards: int | None = None,
+    max_clips: int | None = None,
+    explainer: Explainer | None = None,
+) -> dict:
+    """Explains clips with `config.interp`'s Grad-CAM and temporal mask.
+
+    The clips are those of `split` (default `config.interp.split`, else
+    `config.eval.split`) in the evaluation order, restricted to `ids`, the
+    first `max_clips` of them, then shard `shard_index` of `num_shards`
+    (default from `TF_CONFIG`, else 0 of 1); or the one clip of the file
+    `video`. Results go to `output_dir` (default `<workdir>/explain/<split
+    or "video">`) in the format of `tfvidinterp.jobs.resultsdir`. An
+    `explainer` of the trained model is shared among calls; default: one
+    from `workdir`'s latest checkpoint.
+
+    Returns `{"output_dir", "results_file", "shard": [k, n], "clips"
+    (explained now), "skipped" (done before), "seconds", "merged" (whether
+    `results.jsonl` received shard results)}`. Bad input (options, ids,
+    video, layer, a results directory of other parameters, no checkpoint)
+    raises `errors.InputError`.
+    """
+    start = time.time()
+    split = _check_options(config, split, ids, video, max_clips)
+    shard = resultsdir.worker_shard(shard_index, num_shards)
+    # Bad input fails here, before the model is built.
+    clips, count = _source(config, split, ids, video, max_clips, shard)
+    if explainer is None:
+        model, _ = train.load_model(config, workdir)
+        explainer = Explainer(model, config.interp)
+    output_dir = output_dir or rundir.path(
+        workdir, rundir.EXPLAIN, split or "video"
+    )
+    masker = explainer.masker.with_perturbation(config.interp.perturbation)
+    meta = _meta(config, workdir, split, explainer.cam, masker)
+    resultsdir.write_meta(output_dir, meta)
+    explain = functools.partial(
+        _explain_batch, explainer.cam, masker, meta, output_dir
+    )
+    summary = _explain_clips(
+        clips, count, output_dir, shard, config.interp.batch_size, explain
+    )
+    return {
+        **summary,
+        "output_dir": output_dir,
+        "shard": list(shard),
+        "seconds": round(time.time() - start, 1),
+        "merged": resultsdir.merge_shards(output_dir),
+    }
+
+
+def _meta(config, workdir, split, cam, masker):
+    """The results directory's `meta.json`: what explained which data."""
+    info = prepare.read_info(config.input.data_dir)
+    return {
+        "run": os.path.basename(os.path.normpath(workdir)),
+        "model_name": config.model_name,
+        "dataset": info.get("source"),
+        "classes": info["classes"],
+        "split": split,
+        "params": _params(cam, masker, config.interp.target),
+    }
+
+
+def _check_options(config, split, ids, video, max_clips):
+    """The split to explain (None for a video), after refusing options that
+    contradict each other."""
+    interp = config.interp
+    if interp.target not in TARGETS:
+        raise errors.InputError(
+            f"unknown interp.target {interp.target!r}; known: {TARGETS}"
+        )
+    if video is not None and (split is not None or ids is not None):
+        raise errors.InputError("give a video or a split and ids, not both")
+    if max_clips is not None and max_clips < 1:
+        raise errors.InputError(f"max_clips must be >= 1, got {max_clips}")
+    if video is not None and interp.target == "true":
+        raise errors.InputError(
+            "interp.target 'true' needs labels; a video file has none"
+        )
+    return (
+        None
+        if video is not None
+        else (split or interp.split or config.eval.split)
+    )
+
+
+def _explain_clips(clips, count, output_dir, shard, batch_size, explain):
+    """Explains the clips not yet in this shard's results, in batches, and
+    appends each batch's records as it finishes.
+
+    Args:
+        clips: Iterable of clip dicts.
+        count: How many `clips` there are, for the progress bar; or None.
+        output_dir: The results directory.
+        shard: `(shard_index, num_shards)`.
+        batch_size: Clips per call of `explain`.
+        explain: Function of a list of clips returning their records.
+
+    Returns:
+        `{"results_file", "clips" (explained now), "skipped"}`.
+    """
+    results_file, marker, done = resultsdir.resume(output_dir, *shard)
+    progress = keras.utils.Progbar(count, unit_name="clip")
+    explained = skipped = 0
+    batch = []
+    with open(results_file, "a") as lines:
+        for clip in itertools.chain(clips, [None]):
+            if clip is not None and clip["id"] in done:
+                skipped += 1
+                progress.add(1)
+                continue
+            if clip is not None:
+                done.add(clip["id"])
+                batch.append(clip)
+            if batch and (clip is None or len(batch) == batch_size):
+                resultsdir.append_records(lines, explain(batch))
+                explained += len(batch)
+                progress.add(len(batch))
+                batch = []
+    if shard[1] > 1:
+        files.write_json(marker, {"clips": explained, "skipped": skipped})
+    return {
+        "results_file": results_file,
+        "clips": explained,
+        "skipped": skipped,
+    }
+
+
+def read_ids(value: str) -> list[str]:
+    """Clip ids from a comma-separated list, or a file with one id a line.
+
+    Raises:
+        errors.InputError: No ids.
+    """
+    if os.path.isfile(value):
+        with open(value) as f:
+            ids = [line.strip() for line in f]
+    else:
+        ids = [part.strip() for part in value.split(",")]
+    ids = [i for i in ids if i]
+    if not ids:
+        raise errors.InputError(f"no clip ids in {value!r}")
+    return ids
+
+
+def explainer_endpoint(model: keras.Model, config):
+    """The `explain` endpoint of the explainer SavedModel (`binaries.export`).
+
+    Args:
+        model: The trained classifier.
+        config: Its experiment config; `config.interp` gives the Grad-CAM
+            layer and options.
+
+    Returns:
+        A function of float32 frames `(batch, T, H, W, 3)` in [0, 255]
+        returning `logits` and `probabilities` `(batch, classes)`,
+        `heatmaps` `(batch, T, H, W)` in [0, 1] for the predicted class and
+        that class, `class_ids` `(batch,)` int32.
+
+    Raises:
+        errors.InputError: An unknown or time-less Grad-CAM layer.
+    """
+    cam = make_grad_cam(model, config.interp)
+
+    def explain(frames):
+        predicted = tf.fill(tf.shape(frames)[:1], -1)
+        out = cam.explain_in_graph(frames, predicted)
+        return {
+            "logits": out["logits"],
+            "probabilities": tf.nn.softmax(out["logits"]),
+            "heatmaps": out["heatmaps"],
+            "class_ids": out["class_ids"],
+        }
+
+    return explain
+
+
+def make_grad_cam(model: keras.Model, interp) -> grad_cam.GradCAM:
+    """`model`'s `GradCAM` with the options of a config's `interp`; an
+    unknown or time-less layer raises `errors.InputError`."""
+    return grad_cam.GradCAM(
+        model,
+        interp.layer or None,
+        weighting=interp.weighting,
+        score=interp.score,
+        upsample=interp.upsample,
+        normalize=interp.normalize,
+    )
+
+
+def make_masker(
+    model: keras.Model, interp
+) -> temporal_mask.TemporalMaskExplainer:
+    """`model`'s `TemporalMaskExplainer` with the options of a config's
+    `interp`."""
+    return temporal_mask.TemporalMaskExplainer(
+        model,
+        interp.perturbation,
+        lambda1=interp.lambda1,
+        lambda2=interp.lambda2,
+        beta=interp.beta,
+        iterations=interp.iterations,
+        learning_rate=interp.learning_rate,
+        init=interp.init,
+        early_stopping=interp.early_stopping,
+    )
+
+
+def _params(cam, masker, target):
+    """Every parameter an explanation depends on, as stored with it."""
+    names = (
+        "perturbation",
+        "lambda1",
+        "lambda2",
+        "beta",
+        "iterations",
+        "learning_rate",
+        "init",
+        "constant_logit",
+        "early_stopping",
+        "tol",
+        "patience",
+    )
+    return {
+        "layer": cam.layer,
+        "weighting": cam.weighting,
+        "score": cam.score,
+        "upsample": cam.upsample,
+        "normalize": cam.normalize,
+        **{name: getattr(masker, name) for name in names},
+        "target": target,
+    }
+
+
+def _check_ids(config, split, ids):
+    """`ids` as a set, after checking that the split has each of them."""
+    wanted = set(ids)
+    pattern = tfrecord.shard_pattern(config.input.data_dir, split)
+    paths = sorted(tf.io.gfile.glob(pattern))
+    if not paths:
+        raise errors.InputError(f"No TFRecord shards match {pattern}.")
+    # Parsing without decoding frames reads a split's ids quickly.
+    parsed = tf.data.TFRecordDataset(paths).map(
+        lambda serialized: tfrecord.parse_example(serialized)["id"],
+        num_parallel_calls=tf.data.AUTOTUNE,
+    )
+    known = {clip_id.decode() for clip_id in parsed.as_numpy_iterator()}
+    unknown = sorted(wanted - known)
+    if unknown:
+        more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
+        raise errors.InputError(
+            f"split {split!r} has no clip {', '.join(unknown[:3])}{more}"
+        )
+    return wanted
+
+
+def _source(config, split, ids, video, max_clips, shard):
+    """`(clips, count)`: this shard's clips among the first `max_clips`
+    selected (clip i goes to shard `i % num_shards`), numpy dicts in
+    evaluation order read lazily, and their number (None if unknown). A
+    missing split, unknown ids or a bad video raise now."""
+    if video is not None:
+        clips = [
+            _video_clip(video, config.input.num_frames, config.input.image_size)
+        ]
+        total = 1
+    else:
+        wanted = None if ids is None else _check_ids(config, split, ids)
+        dataset = pipeline.from_config(
+            config.input, split, batch_size=config.interp.batch_size
+        )
+        clips = _unbatch(dataset, wanted)
+        info = prepare.read_info(config.input.data_dir)
+        total = (
+            info["splits"].get(split, {}).get("num_clips")
+            if wanted is None
+            else len(wanted)
+        )
+    index, num_shards = shard
+    clips = itertools.islice(clips, index, max_clips, num_shards)
+    if total is None:
+        return clips, None
+    return clips, len(range(index, min(total, max_clips or total), num_shards))
+
+
+def _unbatch(dataset, wanted):
+    """The dataset's clips, or those in `wanted`, one by one, as numpy."""
+    found = 0
+    for batch in dataset.as_numpy_iterator():
+        for i in range(len(batch["id"])):
+            clip = {key: value[i] for key, value in batch.items()}
+            clip["id"] = clip["id"].decode()
+            if wanted is not None and clip["id"] not in wanted:
+                continue
+            yield clip
+            found += 1
+            if wanted is not None and found == len(wanted):
+                return  # Every wanted clip is found: read no further.
+
+
+def _video_clip(path, num_frames, image_size):
+    """One clip of a video file, prepared as the pipeline prepares clips."""
+    # Resizing while decoding keeps a long video's frames small in memory;
+    # the short side still covers the crop, so the pipeline's resize and
+    # crop below decide the input.
+    frames = video_io.decode(path, short_side=int(np.max(image_size)))
+    video = tf.gather(frames, video_ops.sample_indices(len(frames), num_frames))
+    video = video_ops.resize_short_side(video, image_size)
+    video = video_ops.center_crop(video, image_size)
+    return {
+        "id": os.path.basename(path),
+        "frames": video.numpy(),
+        "label": None,
+        "has_ground_truth": False,
+    }
+
+
+def _explain_batch(cam, masker, meta, output_dir, batch):
+    """Explains `batch` and writes its maps; returns its records."""
+    frames = np.stack([clip["frames"] for clip in batch])
+    labels = [
+        None if clip["label"] is None else int(clip["label"]) for clip in batch
+    ]
+    class_ids = labels if meta["params"]["target"] == "true" else None
+    maps = cam.explain(frames, class_ids)
+    targets = maps["class_ids"].numpy()
+    masks = masker(frames, targets)
+    probabilities = tf.nn.softmax(maps["logits"]).numpy()
+    heatmaps = maps["heatmaps"].numpy().astype(np.float16)
+    pixels = np.clip(np.rint(frames), 0, 255).astype(np.uint8)
+    records = []
+    for i, clip in enumerate(batch):
+        file = resultsdir.write_gradcam(
+            output_dir, clip["id"], heatmaps[i], pixels[i]
+        )
+        label = labels[i]
+        records.append(
+            {
+                "id": clip["id"],
+                "split": meta["split"],
+                "model_name": meta["model_name"],
+                "run": meta["run"],
+                "dataset": meta["dataset"],
+                "label": label,
+                "predicted_class": int(np.argmax(probabilities[i])),
+                "target_class": int(targets[i]),
+                "original_score": float(masks["original_score"][i]),
+                "true_class_score": (
+                    None if label is None else float(probabilities[i][label])
+                ),
+                "gradcam": {
+                    "file": file,
+                    "layer": cam.layer,
+                    "weighting": cam.weighting,
+                    "score": cam.score,
+                    "class_id": int(targets[i]),
+                },
+                "mask": _mask_record(masks, i, masker.perturbation),
+                "ground_truth": _ground_truth(clip),
+                "params": meta["params"],
+            }
+        )
+    return records
+
+
+def _mask_record(masks, i, perturbation):
+    keys = (
+        "mask",
+        "binary_mask",
+        "mask_length",
+        "freeze_score",
+        "reverse_score",
+        "freeze_prediction",
+        "reverse_prediction",
+        "loss_curve",
+        "steps_run",
+        "initial_mask",
+    )
+    # `tolist` turns NumPy arrays and scalars into plain JSON values.
+    record = {key: masks[key][i].tolist() for key in keys}
+    record["binary_mask"] = masks["binary_mask"][i].astype(int).tolist()
+    return {"perturbation": perturbation, **record}
+
+
+def _ground_truth(clip):
+    if not clip["has_ground_truth"]:
+        return None
+    return {
+        "event": clip["event"].astype(int).tolist(),
+        "boxes": clip["boxes"].tolist(),
+        "box_valid": clip["box_valid"].tolist(),
+    }

@@ -1,0 +1,342 @@
+"""Measures whether a model's explanations are right, on synthetic clips.
+
+Synthetic clips know their event window and object boxes, so an `explain`
+results directory can be checked against them (docs/design.md):
+temporal IoU of the learned masks with the window, the Grad-CAM pointing
+game, the Grad-CAM time profile, deletion and insertion curves in the mask's
+frame order, and the model-randomisation sanity check (Adebayo et al.,
+"Sanity Checks for Saliency Maps", NeurIPS 2018,
+https://arxiv.org/abs/1810.03292). Each comes with a baseline; the pure
+measures are in `tfvidinterp.measures` (`temporal`, `spatial`, `targets`).
+"""
+
+import os
+
+import keras
+import numpy as np
+
+from tfvidinterp import errors
+from tfvidinterp import files
+from tfvidinterp.data import pipeline
+from tfvidinterp.data import synthetic
+from tfvidinterp.interp import deletion as deletion_curves
+from tfvidinterp.interp import grad_cam
+from tfvidinterp.interp import layer_sweep
+from tfvidinterp.interp import sanity as sanity_check
+from tfvidinterp.jobs import resultsdir
+from tfvidinterp.jobs import rundir
+from tfvidinterp.jobs import train
+from tfvidinterp.measures import spatial
+from tfvidinterp.measures import statistics
+from tfvidinterp.measures import targets
+from tfvidinterp.measures import temporal
+from tfvidinterp.report import tables
+
+
+def run(
+    config,
+    workdir: str,
+    results_dir: str | None = None,
+    *,
+    seed: int = 0,
+    random_orders: int = 5,
+    tolerance: int | None = None,
+    sanity: bool = True,
+    spatial_clips: int = 48,
+    layers=None,
+) -> dict:
+    """Measures the explanations in `results_dir` (default: `explain`'s
+    default) and writes the measures there.
+
+    The mask IoU, time profile, deletion and insertion use the clips of
+    object classes (a pan's shifted view outlasts its window). The spatial
+    measures use the first `spatial_clips` clips of the split, the Grad-CAM
+    `layers` (default `layer_sweep.last_per_resolution`; and the explained
+    one), the input gradient, and boxes grown by `tolerance` px. Deletion and
+    insertion compare the mask's frame order with `random_orders` random
+    ones drawn with `seed`; the sanity check (if `sanity`) uses every
+    explained clip and a model built after `set_random_seed(seed + 1)`.
+
+    Returns `<results_dir>/faithfulness.json` (docs/formats.md). Foreign
+    results, none with ground truth or bad options raise `InputError`.
+    """
+    _check_options(random_orders, spatial_clips, tolerance)
+    results_dir = results_dir or rundir.path(
+        workdir, rundir.EXPLAIN, config.interp.split or config.eval.split
+    )
+    meta, records, clips = _read(results_dir, config)
+    classes = meta["classes"]
+    objects = [
+        r for r in records if classes[r["label"]] not in synthetic.PAN_CLASSES
+    ]
+    model = _load_model(config, workdir, results_dir, classes, clips)
+    heatmaps = {i: clip["heatmaps"] for i, clip in clips.items()}
+    perturbations = sorted({r["mask"]["perturbation"] for r in objects})
+    result = {
+        "run": meta.get("run"),
+        "model_name": meta["model_name"],
+        "results_dir": results_dir,
+        "clips": len(records),
+        "object_clips": len(objects),
+        "perturbation": ",".join(perturbations) or None,
+        "seed": seed,
+        "random_orders": random_orders,
+        "mask_iou": temporal.pooled_mask_iou(objects),
+        **_spatial(
+            model, config, clips, records[0], layers, spatial_clips, tolerance
+        ),
+        "time_profile": temporal.pooled_time_profile(objects, heatmaps),
+        **_curves(model, objects, clips, random_orders, seed),
+        "sanity": _sanity(config, len(classes), records, clips, seed, sanity),
+    }
+    result["targets"] = targets.targets(result)
+    result = files.jsonable(result, digits=4)
+    files.write_json(os.path.join(results_dir, resultsdir.FAITHFULNESS), result)
+    return result
+
+
+def summary_text(result) -> str:
+    """`run`'s result as text: the measures and layer tables in Markdown and
+    a `MISSED <target>: <what to try>` line per missed target."""
+    return "\n".join(
+        [
+            markdown_table([result]),
+            tables.to_markdown(tables.layer_table([result])),
+            *(f"MISSED {missed}" for missed in targets.missed_targets(result)),
+        ]
+    )
+
+
+def _check_options(random_orders, spatial_clips, tolerance):
+    if random_orders < 1:
+        raise errors.InputError(
+            f"random_orders must be >= 1, got {random_orders}"
+        )
+    if spatial_clips < 1:
+        raise errors.InputError(
+            f"spatial_clips must be >= 1, got {spatial_clips}"
+        )
+    if tolerance is not None and tolerance < 0:
+        raise errors.InputError(f"tolerance must be >= 0, got {tolerance}")
+
+
+def _read(results_dir, config):
+    """`(meta, records with ground truth, {id: read_gradcam(...)})` of a
+    results directory of `config`'s model."""
+    results = resultsdir.load_results(results_dir)
+    meta = results["meta"]
+    records = [r for r in results["records"] if r.get("ground_truth")]
+    if not records:
+        raise errors.InputError(
+            f"no clips with ground truth in {results_dir}; faithfulness "
+            "needs explained synthetic clips"
+        )
+    if meta.get("model_name") != config.model_name:
+        raise errors.InputError(
+            f"{results_dir} explains a {meta.get('model_name')} model, the "
+            f"config is a {config.model_name}"
+        )
+    clips = {r["id"]: resultsdir.read_gradcam(results_dir, r) for r in records}
+    return meta, records, clips
+
+
+def _load_model(config, workdir, results_dir, classes, clips):
+    """The trained model, checked against the results it explained."""
+    model, _ = train.load_model(config, workdir)
+    if model.output.shape[-1] != len(classes):
+        raise errors.InputError(
+            f"{results_dir} has {len(classes)} classes, the model "
+            f"{model.output.shape[-1]}"
+        )
+    grad_cam.check_inputs(model, next(iter(clips.values()))["frames"][None])
+    return model
+
+
+def _spatial(model, config, clips, record, layers, count, tolerance):
+    """The pointing game and the energy in the boxes at the explained layer
+    (`record`'s), and `layers`: the rows of `_layer_rows`."""
+    if tolerance is None:
+        height, width = next(iter(clips.values()))["heatmaps"].shape[1:]
+        tolerance = spatial.default_tolerance(height, width)
+    rows = _layer_rows(model, config, record, layers, count, tolerance)
+    layer = record["gradcam"]["layer"]
+    reported = next(row for row in rows if row["layer"] == layer)
+    return {
+        "layer": layer,
+        "pointing_game": {
+            "gradcam": reported["pointing"],
+            "centre": reported["centre"],
+            "frames": reported["frames"],
+            "clips": reported["clips"],
+            "tolerance_px": tolerance,
+        },
+        "energy": {key: reported[key] for key in ("energy", "area", "ratio")},
+        "layers": rows,
+    }
+
+
+def markdown_table(results, labels=None) -> str:
+    """The measures of one or more models as a Markdown table.
+
+    Args:
+        results: `run`'s dicts, one per model.
+        labels: Column names, one per model; default "I3D (<run>)" style.
+
+    Returns:
+        One row per measure with its target, and per model the value, its
+        baseline and whether the target is met (`tables.faithfulness_table`).
+    """
+    return tables.to_markdown(tables.faithfulness_table(results, labels))
+
+
+def _layer_rows(model, config, record, layers, count, tolerance):
+    """The spatial measures of each layer of the sweep and of the input
+    gradient, on the first `count` clips of the results' split."""
+    layer = record["gradcam"]["layer"]
+    layers = list(layers or layer_sweep.last_per_resolution(model))
+    if layer not in layers:
+        layers.append(layer)
+    sweep = layer_sweep.LayerSweep(
+        model,
+        layers,
+        weighting=record["gradcam"]["weighting"],
+        score=record["gradcam"]["score"],
+        upsample=record["params"].get("upsample", "linear"),
+        normalize=record["params"].get("normalize", "clip"),
+    )
+    truths, maps = _sweep_maps(sweep, config, record, count)
+    rows = []
+    for name in [*layers, sweep.INPUT_GRADIENT]:
+        heatmaps = dict(enumerate(maps[name]))
+        point = spatial.pooled_pointing_game(truths, heatmaps, tolerance)
+        energy = spatial.pooled_energy(truths, heatmaps)
+        shape = (
+            model.get_layer(name).output.shape[2:4]
+            if name != sweep.INPUT_GRADIENT
+            else None
+        )
+        rows.append(
+            {
+                "layer": name,
+                "cells": list(shape) if shape else None,
+                "pointing": point["gradcam"],
+                "centre": point["centre"],
+                "energy": energy["energy"],
+                "area": energy["area"],
+                "ratio": energy["ratio"],
+                "frames": point["frames"],
+                "clips": len(truths),
+            }
+        )
+    return rows
+
+
+def _sweep_maps(sweep, config, record, count):
+    """`(ground truths, {layer: maps})` of the first `count` clips of the
+    split of `record` (an explained clip), read from the dataset; records as
+    `explain` writes them, keyed by position."""
+    batch_size = config.interp.batch_size
+    dataset = pipeline.from_config(
+        config.input, record["split"], batch_size=batch_size
+    )
+    truths, maps, seen = [], {}, 0
+    for batch in dataset.take(-(-count // batch_size)):
+        batch = {k: v[: count - seen].numpy() for k, v in batch.items()}
+        target = (
+            batch["label"] if record["params"]["target"] == "true" else None
+        )
+        for name, value in sweep(batch["frames"], target).items():
+            maps.setdefault(name, []).extend(value.numpy())
+        truths += [
+            {
+                "id": seen + i,
+                "ground_truth": {
+                    key: batch[key][i]
+                    for key in ("event", "boxes", "box_valid")
+                },
+            }
+            for i in range(len(batch["label"]))
+            if batch["has_ground_truth"][i]
+        ]
+        seen += len(batch["label"])
+    return truths, maps
+
+
+def _curves(model, objects, clips, random_orders, seed):
+    rng = np.random.default_rng(seed)
+    curves = {}
+    learned, random = [], []
+    progress = keras.utils.Progbar(len(objects), unit_name="clip")
+    for record in objects:
+        name = record["mask"]["perturbation"]
+        if name not in curves:
+            curves[name] = deletion_curves.DeletionInsertion(model, name)
+        frames = len(record["mask"]["mask"])
+        orders = [temporal.frame_order(record["mask"]["mask"])] + [
+            rng.permutation(frames) for _ in range(random_orders)
+        ]
+        deletion, insertion = curves[name](
+            clips[record["id"]]["frames"], orders, record["target_class"]
+        )
+        # Per clip: (deletion, insertion) x (T + 1) points.
+        learned.append(np.stack([deletion[0], insertion[0]]))
+        random.append(np.stack([deletion[1:].mean(0), insertion[1:].mean(0)]))
+        progress.add(1)
+    out = {}
+    for i, key in enumerate(("deletion", "insertion")):
+        if not objects:
+            out[key] = dict.fromkeys(
+                ("learned", "random", "learned_curve", "random_curve")
+            )
+            continue
+        learned_curve = np.mean([c[i] for c in learned], axis=0)
+        random_curve = np.mean([c[i] for c in random], axis=0)
+        out[key] = {
+            "learned": learned_curve.mean(),
+            "random": random_curve.mean(),
+            "learned_curve": learned_curve.tolist(),
+            "random_curve": random_curve.tolist(),
+        }
+    return out
+
+
+def _sanity(config, num_classes, records, clips, seed, run, batch_size=8):
+    """The model-randomisation check of the records' maps; all None unless
+    `run`."""
+    if not run:
+        return dict.fromkeys(
+            ("spearman", "spearman_std", "clips", "constant_maps")
+        )
+    keras.utils.set_random_seed(seed + 1)
+    random_model = train.build_model(config, num_classes)
+    groups = {}
+    for record in records:
+        options = (
+            ("layer", record["gradcam"]["layer"]),
+            ("weighting", record["gradcam"]["weighting"]),
+            ("score", record["gradcam"]["score"]),
+            ("upsample", record["params"].get("upsample", "linear")),
+            ("normalize", record["params"].get("normalize", "clip")),
+        )
+        groups.setdefault(options, []).append(record)
+    correlations = []
+    for options, group in groups.items():
+        for start in range(0, len(group), batch_size):
+            batch = group[start : start + batch_size]
+            correlations.extend(
+                sanity_check.sanity_correlations(
+                    np.stack([clips[r["id"]]["heatmaps"] for r in batch]),
+                    random_model,
+                    np.stack([clips[r["id"]]["frames"] for r in batch]),
+                    [r["target_class"] for r in batch],
+                    **dict(options),
+                )
+            )
+    correlations = np.array(correlations)
+    finite = correlations[np.isfinite(correlations)]
+    return {
+        "spearman": statistics.finite_mean(finite),
+        "spearman_std": finite.std() if len(finite) else np.nan,
+        "clips": len(finite),
+        "constant_maps": int(np.sum(~np.isfinite(correlations))),
+    }

@@ -1,0 +1,1 @@
+"""Rendering: tables, the HTML page, histograms, GIFs and TensorBoard."""
