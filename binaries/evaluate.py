@@ -1,9 +1,9 @@
 """Evaluates a trained run: top-1/top-5, per-class F1, confusion matrix,
 forward and on time-reversed clips.
 
-Example:
-    python -m binaries.evaluate --config=configs/i3d_synthetic.py \
-        --workdir=runs/i3d_synthetic --split=test
+Example (the run's config.json is used; --config overrides it, and must
+describe the same model):
+    python -m binaries.evaluate --workdir=runs/i3d_synthetic --split=test
 
 Writes <workdir>/eval/<split>.json and TensorBoard summaries in
 <workdir>/tb/evaluate.
@@ -18,13 +18,13 @@ from tfvidinterp import cli
 from tfvidinterp.jobs import evaluate
 
 _CONFIG = config_flags.DEFINE_config_file(
-    "config", None, "The config the run was trained with.", lock_config=True
+    "config", None, "Overrides the run's config.json.", lock_config=True
 )
 _WORKDIR = flags.DEFINE_string("workdir", None, "The training run's dir.")
 _SPLIT = flags.DEFINE_string(
     "split", None, "Split to evaluate (default: the config's eval.split)."
 )
-flags.mark_flags_as_required(["config", "workdir"])
+flags.mark_flags_as_required(["workdir"])
 
 
 def main(argv):

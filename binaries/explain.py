@@ -1,7 +1,7 @@
 """Explains a trained run's clips: Grad-CAM maps and temporal masks.
 
-    python -m binaries.explain --config=configs/i3d_synthetic.py \
-        --workdir=runs/i3d_synthetic --max_clips=32  # or --video=clip.mp4
+    python -m binaries.explain --workdir=runs/i3d_synthetic \
+        --max_clips=32  # or --video=clip.mp4; --config overrides config.json
 
 Writes <workdir>/explain/<split>; re-running resumes.
 """
@@ -15,7 +15,7 @@ from tfvidinterp import cli
 from tfvidinterp.jobs import explain
 
 _CONFIG = config_flags.DEFINE_config_file(
-    "config", None, "The config the run was trained with.", lock_config=True
+    "config", None, "Overrides the run's config.json.", lock_config=True
 )
 _WORKDIR = flags.DEFINE_string("workdir", None, "The training run's dir.")
 _SPLIT = flags.DEFINE_string(
@@ -35,7 +35,7 @@ _NUM_SHARDS = flags.DEFINE_integer("num_shards", None, "Workers sharing clips.")
 _MAX_CLIPS = flags.DEFINE_integer(
     "max_clips", None, "Explain only the first N selected clips."
 )
-flags.mark_flags_as_required(["config", "workdir"])
+flags.mark_flags_as_required(["workdir"])
 
 
 def main(argv):

@@ -1,8 +1,7 @@
 """Exports a trained run as a SavedModel for serving.
 
-Example:
-    python -m binaries.export --config=configs/i3d_synthetic.py \
-        --workdir=runs/i3d_synthetic
+Example (--config, if given, overrides the run's config.json):
+    python -m binaries.export --workdir=runs/i3d_synthetic
 
 Writes <workdir>/export/classifier, loadable with tf.saved_model.load alone:
 its endpoints take (batch, frames, H, W, 3) uint8 or float frames and return
@@ -18,10 +17,10 @@ from tfvidinterp import cli
 from tfvidinterp.jobs import export
 
 _CONFIG = config_flags.DEFINE_config_file(
-    "config", None, "The config the run was trained with.", lock_config=True
+    "config", None, "Overrides the run's config.json.", lock_config=True
 )
 _WORKDIR = flags.DEFINE_string("workdir", None, "The training run's dir.")
-flags.mark_flags_as_required(["config", "workdir"])
+flags.mark_flags_as_required(["workdir"])
 
 
 def main(argv):

@@ -1,10 +1,10 @@
 r"""Measures a model's explanations against the synthetic ground truth.
 
-    python -m binaries.faithfulness --config=configs/i3d_synthetic.py \
-        --workdir=runs/i3d_synthetic
+    python -m binaries.faithfulness --workdir=runs/i3d_synthetic
 
 Prints the measures, their baselines and targets, and writes
-<results_dir>/faithfulness.json, which the compare report shows.
+<results_dir>/faithfulness.json, which the compare report shows. --config,
+if given, overrides the run's config.json (it must describe its model).
 """
 
 from absl import flags
@@ -14,7 +14,7 @@ from tfvidinterp import cli
 from tfvidinterp.jobs import faithfulness
 
 _CONFIG = config_flags.DEFINE_config_file(
-    "config", None, "The config the run was trained with.", lock_config=True
+    "config", None, "Overrides the run's config.json.", lock_config=True
 )
 _WORKDIR = flags.DEFINE_string("workdir", None, "The training run's dir.")
 _RESULTS_DIR = flags.DEFINE_string(
@@ -37,7 +37,7 @@ _LAYERS = flags.DEFINE_list(
 _SEED = flags.DEFINE_integer(
     "seed", 0, "Seed of the random orders and (+1) the random-weight model."
 )
-flags.mark_flags_as_required(["config", "workdir"])
+flags.mark_flags_as_required(["workdir"])
 
 
 def main(argv):

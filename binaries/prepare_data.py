@@ -35,12 +35,14 @@ flags.DEFINE_enum(
     "synthetic_background", "smooth", list(synthetic.BACKGROUNDS), "Background."
 )
 flags.DEFINE_boolean("synthetic_camera", False, "Add the synthetic pans.")
+flags.DEFINE_float("validation_fraction", 0, "Folder: share to validation.")
+flags.DEFINE_float("test_fraction", sources.TEST_FRACTION, "Folder: to test.")
 flags.mark_flag_as_required("output_dir")
 # The flags above that are `prepare_data.run`'s options of the same names.
 _OPTIONS = (
     "root splits num_shards short_side max_frames num_workers kth_split "
     "synthetic_clips num_frames image_size seed synthetic_background "
-    "synthetic_camera"
+    "synthetic_camera validation_fraction test_fraction"
 ).split()
 
 

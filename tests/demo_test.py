@@ -68,7 +68,7 @@ class FakeLibrary:
             for module, name, fake in (
                 (prepare, "run", "prepare"),
                 (train, "run", "train"),
-                (train, "load_model", "load_model"),
+                (train, "restore", "restore"),
                 (evaluate, "run", "evaluate"),
                 (explain, "make_grad_cam", "make_grad_cam"),
                 (explain, "make_masker", "make_masker"),
@@ -98,8 +98,9 @@ class FakeLibrary:
             epochs=config.train.epochs,
         )
 
-    def load_model(self, config, workdir):
-        return f"model of {os.path.basename(workdir)}", {}
+    def restore(self, config, workdir):
+        model = f"model of {os.path.basename(workdir)}"
+        return train.Restored(model, {}, 2, config)
 
     def make_grad_cam(self, model, interp):
         return f"Grad-CAM of the {model}"

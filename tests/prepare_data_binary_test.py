@@ -1,6 +1,8 @@
 """Tests for binaries/prepare_data.py, run as a user runs it."""
 
+import fcntl
 import os
+import re
 import subprocess
 import sys
 
@@ -43,8 +45,45 @@ class PrepareDataBinaryTest(tf.test.TestCase):
         self.assertNotIn("test", info["splits"])
         self.assertTrue(os.path.exists(f"{out}/train-00001-of-00002.tfrecord"))
 
+    def test_odd_videos_with_workers_and_fractions(self):
+        root = os.path.join(self.get_temp_dir(), "videos")
+        out = os.path.join(self.get_temp_dir(), "out")
+        testing.write_odd_videos(root)
+        result = run_binary(
+            f"--output_dir={out}",
+            "--source=folder",
+            f"--root={root}",
+            "--short_side=16",
+            "--num_workers=2",
+            "--validation_fraction=0.4",
+            "--test_fraction=0.3",
+        )
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertNotIn("Traceback", result.stderr)
+        splits = prepare.read_info(out)["splits"]
+        self.assertEqual(sum(s["num_clips"] for s in splits.values()), 4)
+        self.assertEqual(sum(s["num_rejected"] for s in splits.values()), 4)
+        with open(os.path.join(out, prepare.REJECTED_FILE)) as f:
+            rejected = sorted(line.split("\t")[1] for line in f)
+        names = sorted(testing.ODD_BAD)
+        self.assertEqual(rejected, [os.path.join(root, n) for n in names])
+
+    def assertOneLineError(self, result, message):
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertNotIn("Traceback", result.stderr)
+        lines = [
+            line
+            for line in result.stderr.splitlines()
+            if "prepare_data" in line
+        ]
+        self.assertLen(lines, 1, result.stderr)
+        self.assertRegex(lines[0], f"^prepare_data.py: error: {message}")
+
     def test_bad_input_is_one_line_and_status_2(self):
         out = os.path.join(self.get_temp_dir(), "out")
+        csv_path = os.path.join(self.get_temp_dir(), "list.csv")
+        with open(csv_path, "wb") as f:
+            f.write("path,label\ncaf\xe9.mp4,x\n".encode("latin-1"))
         for args, message in [
             (
                 ["--num_shardz=3"],
@@ -52,16 +91,35 @@ class PrepareDataBinaryTest(tf.test.TestCase):
                 "num_shards ?",
             ),
             (["--source=ssv2", "--root=/none"], "No such directory: /none"),
+            (
+                ["--source=folder", f"--root={csv_path}"],
+                f"{csv_path}, line 2: not UTF-8 text",
+            ),
+            (
+                ["--source=folder", f"--root={csv_path}", "--test_fraction=2"],
+                "validation_fraction and test_fraction must lie in",
+            ),
+            (
+                ["--validation_fraction=0.1"],
+                "validation_fraction and test_fraction are options of the "
+                "folder source only",
+            ),
         ]:
             result = run_binary(f"--output_dir={out}", *args)
-            self.assertEqual(result.returncode, 2, result.stderr)
-            self.assertNotIn("Traceback", result.stderr)
-            lines = [
-                line
-                for line in result.stderr.splitlines()
-                if "prepare_data" in line
-            ]
-            self.assertEqual(lines, [f"prepare_data.py: error: {message}"])
+            self.assertOneLineError(result, re.escape(message))
+
+    def test_a_second_run_into_one_directory_is_refused(self):
+        out = os.path.join(self.get_temp_dir(), "out")
+        lock = os.path.join(out, prepare.STATE_DIR, prepare.LOCK_FILE)
+        os.makedirs(os.path.dirname(lock))
+        with open(lock, "a") as held:
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            result = run_binary(
+                f"--output_dir={out}", "--synthetic_clips=2,0,0"
+            )
+        self.assertOneLineError(
+            result, f"Another prepare_data is writing to {re.escape(out)} "
+        )
 
 
 if __name__ == "__main__":

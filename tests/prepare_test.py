@@ -1,7 +1,9 @@
 """Tests for tfvidinterp.data.prepare: real videos in, TFRecords read back."""
 
+import fcntl
 import glob
 import os
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -14,6 +16,7 @@ from tfvidinterp.data import sources
 from tfvidinterp.data import synthetic
 from tfvidinterp.data import tfrecord
 from tfvidinterp.data import video_io
+from tfvidinterp.jobs import prepare_data
 
 GOOD = {  # id: (label, frames, stored height, stored width) at short side 16.
     "a/good.webm": (0, 6, 16, 21),
@@ -143,7 +146,7 @@ class PrepareTest(tf.test.TestCase):
         self.assertEqual(whole["num_original_frames"], 12)
         self.assertLen(whole["frames"], 3)
         with open(os.path.join(self.out, prepare.REJECTED_FILE)) as f:
-            self.assertIn("13-20 starts after the last of 12", f.read())
+            self.assertIn("13-20 starts after the last of its 12", f.read())
 
     def test_synthetic_writes_ground_truth(self):
         options = dict(num_clips=(3, 0, 2), num_frames=8, image_size=32)
@@ -205,6 +208,165 @@ class PrepareTest(tf.test.TestCase):
         for name, text in summaries.items():
             with open(os.path.join(self.out, name)) as f:
                 self.assertEqual(f.read(), text)
+
+    def read_rejected(self):
+        """rejected.txt as sorted `[split, what, reason]` lines."""
+        with open(os.path.join(self.out, prepare.REJECTED_FILE)) as f:
+            return sorted(line.rstrip("\n").split("\t") for line in f)
+
+    def test_odd_videos_never_stop_a_run(self):
+        testing.write_odd_videos(self.root)
+        info = self.run_folder()
+        counts = dict(num_clips=4, num_shards=2, num_rejected=4)
+        self.assertEqual(info["splits"], {"train": counts})
+        clips = read_split(self.out, "train")
+        self.assertCountEqual(clips, testing.ODD_GOOD)
+        for clip_id, (label, count, height, width) in testing.ODD_GOOD.items():
+            clip = clips[clip_id]
+            self.assertEqual(clip["label"], label)
+            self.assertEqual(clip["num_original_frames"], count)
+            self.assertEqual(clip["frames"].shape, (count, height, width, 3))
+        levels = clips["a/resized.ts"]["frames"].mean(axis=(1, 2, 3))
+        self.assertAllClose(levels, 20 * np.arange(9), atol=4)
+        phone = clips["a/phone.mp4"]["frames"][0, ..., 0]  # Upright:
+        self.assertGreater(phone[:8, :6].mean(), 200)  # white top-left.
+        self.assertLess(phone[12:, 10:].mean(), 50)
+        lines = self.read_rejected()
+        self.assertEqual(
+            [line[1] for line in lines],
+            [os.path.join(self.root, name) for name in sorted(testing.ODD_BAD)],
+        )
+        for (split, _, reason), name in zip(lines, sorted(testing.ODD_BAD)):
+            self.assertEqual(split, "train")
+            self.assertIn(testing.ODD_BAD[name], reason)
+
+    def test_any_failure_of_one_clip_is_a_rejection(self):
+        write_mix(self.root)
+        encode_example = tfrecord.encode_example
+
+        def fail_on_odd(frames, label, label_text, clip_id, *args, **kwargs):
+            if clip_id == "b/odd.avi":
+                raise RuntimeError("an unforeseen\nfailure")
+            return encode_example(
+                frames, label, label_text, clip_id, *args, **kwargs
+            )
+
+        with mock.patch.object(tfrecord, "encode_example", fail_on_odd):
+            info = self.run_folder()
+        self.assertEqual(info["splits"]["train"]["num_rejected"], 4)
+        self.assertIn(
+            [
+                "train",
+                os.path.join(self.root, "b/odd.avi"),
+                "RuntimeError: an unforeseen failure",
+            ],
+            self.read_rejected(),
+        )
+
+    def test_kth_frame_ranges_that_hold_no_frame_are_rejected(self):
+        testing.write_kth(
+            self.root,
+            sequences=["person01_boxing_d1\tframes\t0-10, 3-5, 100-50"],
+        )
+        info = prepare.run("kth", self.out, root=self.root, num_workers=0)
+        self.assertEqual(info["splits"]["train"]["num_rejected"], 2)
+        clips = read_split(self.out, "train")
+        self.assertEqual(
+            sorted(clips)[0:2], ["person01_boxing_d1_2", "person04_walking_d2"]
+        )
+        for clip in clips.values():
+            self.assertNotEmpty(clip["frames"])
+        self.assertEqual(
+            clips["person01_boxing_d1_2"]["num_original_frames"], 3
+        )
+        reasons = [line[2] for line in self.read_rejected()]
+        for bad in ("0-10", "100-50"):
+            self.assertIn(
+                f"Bad frame range {bad}: frames are numbered from 1, and the "
+                "first may not come after the last",
+                reasons,
+            )
+
+    def test_a_second_writer_is_refused(self):
+        write_mix(self.root)
+        self.run_folder()
+        lock = os.path.join(self.out, prepare.STATE_DIR, prepare.LOCK_FILE)
+        with open(lock) as held:
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            with self.assertRaisesRegex(
+                errors.InputError,
+                f"^Another prepare_data is writing to {self.out} ",
+            ):
+                self.run_folder()
+        self.assertEqual(self.run_folder()["run"]["shards_reused"], 2)
+
+    def test_a_killed_runs_temporary_files_are_removed(self):
+        write_mix(self.root)
+        self.run_folder()
+        shard = tfrecord.shard_path(self.out, "train", 0, 2)
+        os.remove(shard)
+        left = [
+            f"{shard}.tmp",  # As written before temporary names were unique.
+            os.path.join(self.out, ".tmp-x1y2-" + os.path.basename(shard)),
+            os.path.join(self.out, prepare.STATE_DIR, ".tmp-z3-options.json"),
+        ]
+        for path in left:
+            with open(path, "wb") as f:
+                f.write(b"partial")
+        self.assertEqual(self.run_folder()["run"]["shards_written"], 1)
+        for path in left:
+            self.assertFalse(os.path.exists(path), path)
+        names = os.listdir(self.out) + os.listdir(
+            os.path.join(self.out, prepare.STATE_DIR)
+        )
+        self.assertEmpty([name for name in names if "tmp" in name])
+
+    @pytest.mark.slow
+    def test_a_worker_that_dies_costs_its_clip_only(self):
+        results = prepare._map_in_order(
+            testing.square_or_die, [1, 2, -3, 4, 5, -6, 7], 2, "died"
+        )
+        self.assertEqual(list(results), [1, 4, "died", 16, 25, "died", 49])
+
+    def test_folder_fractions_through_the_job(self):
+        testing.write_odd_videos(self.root)
+        info = prepare_data.run(
+            "folder",
+            self.out,
+            root=self.root,
+            validation_fraction=0.5,
+            test_fraction=0.25,
+            num_workers=0,
+        )
+        self.assertEqual(
+            info["options"]["source_options"],
+            dict(validation_fraction=0.5, test_fraction=0.25),
+        )
+        ids = {
+            split: set(read_split(self.out, split)) for split in info["splits"]
+        }
+        self.assertEqual(set.union(*ids.values()), set(testing.ODD_GOOD))
+        items = {
+            split: {
+                item.id
+                for item in sources.get("folder").items(
+                    self.root,
+                    split,
+                    validation_fraction=0.5,
+                    test_fraction=0.25,
+                )
+            }
+            for split in sources.SPLITS
+        }
+        for split, clip_ids in ids.items():
+            self.assertLessEqual(clip_ids, items[split])
+        other = os.path.join(self.get_temp_dir(), "defaults")
+        info = prepare_data.run("folder", other, root=self.root, num_workers=0)
+        # The defaults are left out: a directory prepared before the
+        # fractions were options still resumes.
+        self.assertEqual(info["options"]["source_options"], {})
+        with self.assertRaisesRegex(errors.InputError, "folder source only"):
+            prepare_data.run("synthetic", other, test_fraction=0.5)
 
     def test_refuses_to_mix_runs(self):
         write_mix(self.root)

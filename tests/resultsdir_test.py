@@ -117,6 +117,30 @@ class ResultsTest(tf.test.TestCase):
         ):
             resultsdir.done_ids(path)
 
+    def test_records_are_strict_json(self):
+        path = os.path.join(self.get_temp_dir(), "nan.jsonl")
+        record = {
+            "id": "a",
+            "original_score": float("nan"),
+            "mask": {"mask": [0.5, np.float32("inf")], "loss": -np.inf},
+        }
+        with open(path, "w") as f:
+            resultsdir.append_records(f, [record])
+
+        def refuse(constant):
+            raise ValueError(f"not strict JSON: {constant}")
+
+        with open(path) as f:
+            [line] = f.readlines()
+        self.assertEqual(
+            json.loads(line, parse_constant=refuse),
+            {
+                "id": "a",
+                "original_score": None,
+                "mask": {"mask": [0.5, None], "loss": None},
+            },
+        )
+
     def test_resume_a_shard(self):
         directory = self.get_temp_dir()
         _write_lines(os.path.join(directory, resultsdir.RESULTS), ["a"])

@@ -24,6 +24,7 @@ SSV2_TRAIN = {
     "103": ("Pushing [something] from right to left", 4),
 }
 SSV2_VALIDATION = {"201": ("Holding [something]", 6)}
+SPLITS_PRESENT = ("train", "validation", "test")
 
 
 def write_json(path, value):
@@ -286,6 +287,108 @@ class FolderSourceTest(tf.test.TestCase):
         self.assertEqual((train.label, train.label_text), (1, "run"))
         (test,) = source.items(csv_path, "test")
         self.assertEqual(test.path, absolute)
+
+    def test_names_that_are_not_utf8(self):
+        root = os.fsencode(self.get_temp_dir())
+        for name in (b"caf\xe9/a.mp4", b"caf\xe9/b\xff.mp4", b"dogs/c.mp4"):
+            os.makedirs(
+                os.path.dirname(os.path.join(root, name)), exist_ok=True
+            )
+            open(os.path.join(root, name), "w").close()
+        source = sources.get("folder")
+        root = os.fsdecode(root)  # As the command line gives it.
+        described = source.describe(root, test_fraction=0.0)
+        self.assertEqual(described.classes, ("caf\\xe9", "dogs"))
+        items = list(source.items(root, "train", test_fraction=0.0))
+        self.assertEqual(
+            [(item.id, item.label_text) for item in items],
+            [
+                ("caf\\xe9/a.mp4", "caf\\xe9"),
+                ("caf\\xe9/b\\xff.mp4", "caf\\xe9"),
+                ("dogs/c.mp4", "dogs"),
+            ],
+        )
+        for item in items:
+            item.id.encode("utf-8")  # Printable: TFRecords, reports, logs.
+            self.assertTrue(os.path.isfile(item.path))
+
+    def test_validation_and_test_fractions(self):
+        root = self.get_temp_dir()
+        self.make_folders(root, [f"cats/{i}.mp4" for i in range(40)])
+        source = sources.get("folder")
+
+        def ids(split, **fractions):
+            return {item.id for item in source.items(root, split, **fractions)}
+
+        fractions = dict(validation_fraction=0.3, test_fraction=0.3)
+        self.assertEqual(
+            source.describe(root, **fractions).splits, SPLITS_PRESENT
+        )
+        split_ids = {split: ids(split, **fractions) for split in SPLITS_PRESENT}
+        self.assertLen(set.union(*split_ids.values()), 40)
+        for count in map(len, split_ids.values()):
+            self.assertBetween(count, 5, 20)  # 40 draws at 0.3, 0.3, 0.4.
+        # The same path gets the same split; more validation moves no test
+        # video, and the default puts none in validation.
+        self.assertEqual(
+            ids("validation", **fractions), split_ids["validation"]
+        )
+        self.assertEqual(
+            ids("test", validation_fraction=0.5, test_fraction=0.3),
+            split_ids["test"],
+        )
+        self.assertEqual(ids("test", test_fraction=0.3), split_ids["test"])
+        self.assertEqual(source.describe(root).splits, ("train", "test"))
+        for bad in [
+            dict(test_fraction=-0.1),
+            dict(validation_fraction=1.5),
+            dict(validation_fraction=0.6, test_fraction=0.6),
+            dict(test_fraction=float("nan")),
+            dict(validation_fraction=-0.1, test_fraction=0.3),
+        ]:
+            with self.assertRaisesRegex(errors.InputError, "fraction"):
+                source.describe(root, **bad)
+
+    def test_csv_from_a_spreadsheet(self):
+        path = os.path.join(self.get_temp_dir(), "list.csv")
+        with open(path, "w", encoding="utf-8-sig") as f:
+            f.write("path, label\r\nclips/a.mp4,run\r\nclips/b.mp4,jump\r\n")
+        source = sources.get("folder")
+        self.assertEqual(
+            source.describe(path, test_fraction=0.0),
+            sources.Description(("jump", "run"), ("train",)),
+        )
+        items = source.items(path, "train", test_fraction=0.0)
+        self.assertEqual(
+            [item.id for item in items], ["clips/a.mp4", "clips/b.mp4"]
+        )
+
+    def test_csv_that_cannot_be_read_is_one_clear_error(self):
+        path = os.path.join(self.get_temp_dir(), "list.csv")
+        for content, message in [
+            (
+                "path,label\na.mp4,run\ncaf\xe9.mp4,run\n".encode("latin-1"),
+                "list.csv, line 3: not UTF-8 text",
+            ),
+            (
+                b"path,label,split\na.mp4,run\nb.mp4\n",
+                "list.csv, line 3: a row needs a path and a label; this "
+                "one has 1 field",
+            ),
+            (
+                b"path,label\na.mp4,run,x\n",
+                "list.csv, line 2: more fields than the header's 2",
+            ),
+            (b"path,label\na.mp4,\n", "list.csv, line 2: an empty label"),
+            (  # An unclosed quote takes the rest of the file.
+                b'path,label\n"a.mp4,run\nb.mp4,run\n',
+                "list.csv, line 2: a row needs a path and a label",
+            ),
+        ]:
+            with open(path, "wb") as f:
+                f.write(content)
+            with self.assertRaisesRegex(errors.InputError, message):
+                sources.get("folder").describe(path)
 
     def test_bad_csv(self):
         path = os.path.join(self.get_temp_dir(), "bad.csv")

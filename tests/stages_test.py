@@ -119,6 +119,48 @@ class StagesTest(tf.test.TestCase):
         with self.assertRaisesRegex(errors.InputError, "keep is a file"):
             stages.Stages(os.path.join(self.dir, "keep"), "state.json", {})
 
+    def tamper(self, outputs):
+        """Runs the job, then lists `outputs` in its state file."""
+        self.job()
+        state = self.state()
+        state["outputs"] = outputs
+        with open(os.path.join(self.dir, "state.json"), "w") as f:
+            json.dump(state, f)
+
+    def test_fresh_deletes_nothing_outside_the_directory(self):
+        outside = os.path.join(self.get_temp_dir(), "outside")
+        os.makedirs(outside, exist_ok=True)
+        kept = os.path.join(outside, "precious")
+        with open(kept, "w") as f:
+            f.write("a file of the user's")
+        self.job()
+        os.symlink(outside, os.path.join(self.dir, "link"))
+        for name in (
+            "../outside/precious",
+            kept,  # Absolute: os.path.join would drop the directory.
+            "link/precious",  # Inside by name, outside in fact.
+            ".",
+            "",
+        ):
+            self.tamper(["a1", name])
+            with self.assertRaisesRegex(
+                errors.InputError, r"is not inside .*job: not deleted"
+            ):
+                stages.Stages(self.dir, "state.json", {}, fresh=True)
+            self.assertTrue(os.path.exists(kept), name)
+            # Refused before anything was deleted.
+            self.assertTrue(os.path.exists(os.path.join(self.dir, "a1")))
+        # A link inside is removed as a link, never followed.
+        self.tamper(["link"])
+        stages.Stages(self.dir, "state.json", {}, fresh=True)
+        self.assertFalse(os.path.lexists(os.path.join(self.dir, "link")))
+        self.assertTrue(os.path.exists(kept))
+
+    def test_outputs_that_are_not_names_make_the_state_unreadable(self):
+        self.tamper("a1")  # A string, not a list: its letters are no names.
+        job = stages.Stages(self.dir, "state.json", {}, outputs=["b"])
+        self.assertEqual(job.state["stages"], {})
+
 
 if __name__ == "__main__":
     tf.test.main()

@@ -231,6 +231,30 @@ class TemporalMaskTest(tf.test.TestCase, parameterized.TestCase):
         with self.assertRaisesRegex(errors.InputError, "class_ids"):
             explainer(_videos(2, 6, 8), class_ids=[0, 7])
 
+    @parameterized.parameters(
+        ("beta", 0.5, ">= 1"),
+        ("beta", float("nan"), ">= 1"),
+        ("lambda1", -0.1, ">= 0"),
+        ("lambda2", float("inf"), ">= 0"),
+        ("learning_rate", 0.0, "> 0"),
+        ("constant_logit", float("nan"), ", got nan"),
+        ("tol", -1.0, ">= 0"),
+    )
+    def test_numbers_that_give_nan_masks_are_refused(self, name, value, rule):
+        with self.assertRaisesRegex(
+            errors.InputError, f"^mask {name} must be a finite number.*{rule}"
+        ):
+            temporal_mask.TemporalMaskExplainer(_conv_model(), **{name: value})
+
+    def test_beta_of_one_gives_finite_masks(self):
+        # The smallest beta allowed: |x|^1 has the finite gradient 0 where
+        # neighbouring mask values are equal, where beta < 1 gives NaN.
+        explainer = temporal_mask.TemporalMaskExplainer(
+            _conv_model(), beta=1.0, iterations=3
+        )
+        masks = explainer(_videos(2, 6, 8))
+        self.assertTrue(np.all(np.isfinite(masks["mask"])))
+
 
 def _on(frames, start, end):
     return (np.arange(frames) >= start) & (np.arange(frames) < end)

@@ -322,3 +322,114 @@ def images_loaded(dom):
     """`(loaded, total)` images, as the report's script counted them."""
     match = re.search(r'data-images-loaded="(\d+)/(\d+)"', dom)
     return (int(match[1]), int(match[2])) if match else None
+
+
+def write_resolution_change(path, sizes=((24, 32), (48, 40)), counts=(4, 5)):
+    """Writes H.264 in MPEG-TS whose frame size changes mid-stream.
+
+    Two clips of different sizes are encoded and their bytes concatenated,
+    as `cat a.ts b.ts` and some cameras make them; one stream, whose frames
+    FFmpeg decodes at their own sizes. Frame `i` has level `20 * i`.
+    """
+    import av
+
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    data, level = b"", 0
+    for (height, width), count in zip(sizes, counts):
+        part = io.BytesIO()
+        with av.open(part, "w", format="mpegts") as container:
+            stream = container.add_stream("libx264", rate=12)
+            stream.height, stream.width = height, width
+            stream.pix_fmt = "yuv420p"
+            for _ in range(count):
+                frame = np.full((height, width, 3), level, np.uint8)
+                image = av.VideoFrame.from_ndarray(frame, format="rgb24")
+                container.mux(stream.encode(image))
+                level += 20
+            container.mux(stream.encode())
+        data += part.getvalue()
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def upright_image(height=32, width=24):
+    """A frame that shows its orientation: its top-left quarter is white."""
+    frame = np.zeros((height, width, 3), np.uint8)
+    frame[: height // 2, : width // 2] = 255
+    return frame
+
+
+def write_rotated(path, upright, num_frames=3, degrees=-90, tag=False):
+    """Writes `upright` stored turned, with the rotation that undoes it.
+
+    The frames are stored turned by `-degrees` (counter-clockwise), as a
+    phone stores them, and the container says to turn them by `degrees`
+    counter-clockwise for display: a display matrix by default (mp4, mov,
+    webm), or with `tag` the old `rotate` tag (clockwise degrees).
+    """
+    import av
+
+    stored = np.ascontiguousarray(np.rot90(upright, k=-degrees // 90))
+    with av.open(path, "w") as container:
+        stream = container.add_stream("ffv1" if tag else "libx264", rate=12)
+        stream.height, stream.width = stored.shape[:2]
+        stream.pix_fmt = "yuv420p"
+        if tag:
+            stream.metadata["rotate"] = str(-degrees)
+        else:
+            stream.set_display_rotation(degrees)
+        container.start_encoding()
+        for _ in range(num_frames):
+            image = av.VideoFrame.from_ndarray(stored, format="rgb24")
+            container.mux(stream.encode(image))
+        container.mux(stream.encode())
+
+
+# What `prepare` makes of `write_odd_videos` at short side 16.
+# Good: id: (label, frames, stored height, stored width).
+ODD_GOOD = {
+    "a/good.webm": (0, 6, 16, 21),
+    "a/resized.ts": (0, 9, 16, 21),  # 24x32 then 48x40: all at 16x21.
+    "a/phone.mp4": (0, 3, 21, 16),  # Stored 24x32, shown upright 32x24.
+    "b/caf\\xe9.webm": (1, 5, 16, 21),  # Not UTF-8: the id escapes it.
+}
+# Bad: file name: what rejected.txt says about it.
+ODD_BAD = {
+    "b/cut.webm": "corrupt or truncated",
+    "b/notes.mp4": "not a readable video",
+    "b/zero.avi": "not a readable video",
+    "b/empty.avi": "the video has no frames",
+}
+
+
+def write_odd_videos(root):
+    """Class folders `a` and `b` with the good and bad videos above."""
+    from tfvidinterp.data import video_io
+
+    join = os.path.join
+    write_video(join(root, "a", "good.webm"), 6)
+    write_resolution_change(join(root, "a", "resized.ts"))
+    write_rotated(join(root, "a", "phone.mp4"), upright_image())
+    write_video(os.fsdecode(os.fsencode(join(root, "b")) + b"/caf\xe9.webm"), 5)
+    no_frames = np.zeros((0, 16, 16, 3), np.uint8)
+    video_io.encode(join(root, "b", "empty.avi"), no_frames)
+    open(join(root, "b", "zero.avi"), "wb").close()
+    with open(join(root, "b", "notes.mp4"), "w") as f:
+        f.write("Not a video: notes saved with the wrong extension.\n")
+    noise = np.random.default_rng(1).integers(0, 255, (12, 32, 32, 3))
+    video_io.encode(join(root, "full.webm"), noise.astype(np.uint8))
+    with open(join(root, "full.webm"), "rb") as f:
+        data = f.read()
+    os.remove(join(root, "full.webm"))
+    with open(join(root, "b", "cut.webm"), "wb") as f:
+        f.write(data[: len(data) // 2])
+
+
+def square_or_die(number):
+    """`number ** 2`, or for a negative number a SIGKILL of the process, as
+    the kernel kills a process out of memory."""
+    import signal
+
+    if number < 0:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return number**2

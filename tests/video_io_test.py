@@ -1,11 +1,14 @@
 """Tests for tfvidinterp.data.video_io on videos encoded by PyAV."""
 
 import os
+import tracemalloc
+from unittest import mock
 
 import numpy as np
 import tensorflow as tf
 from absl.testing import parameterized
 
+from tests import testing
 from tfvidinterp import errors
 from tfvidinterp.data import video_io
 
@@ -44,6 +47,15 @@ class DecodeTest(tf.test.TestCase, parameterized.TestCase):
         decoded = video_io.decode(self.path("ramp.avi"), max_frames=4)
         # Segments of 2.5 frames: middles at 1.25, 3.75, 6.25, 8.75.
         self.assertAllClose(decoded[:, 0, 0, 0], [20, 60, 120, 160], atol=1)
+
+    def test_a_wrong_packet_count_is_corrected(self):
+        video_io.encode(self.path("ramp.avi"), ramp(), codec="ffv1")
+        for wrong in (0, 4, 30):  # A container can claim any count.
+            with mock.patch.object(
+                video_io, "_count_packets", return_value=wrong
+            ):
+                decoded = video_io.decode(self.path("ramp.avi"), max_frames=4)
+            self.assertAllClose(decoded[:, 0, 0, 0], [20, 60, 120, 160], atol=1)
 
     def test_max_frames_above_length_keeps_all(self):
         video_io.encode(self.path("ramp.avi"), ramp(5), codec="ffv1")
@@ -91,6 +103,75 @@ class DecodeTest(tf.test.TestCase, parameterized.TestCase):
             video_io.decode(self.path("empty.avi"))
         with self.assertRaisesRegex(errors.InputError, "nope.mp4: no such"):
             video_io.decode(self.path("nope.mp4"))
+
+    def test_size_change_mid_stream_is_resized_to_the_first(self):
+        path = self.path("cut_together.ts")
+        testing.write_resolution_change(path)  # 4 at 24x32, 5 at 48x40.
+        decoded = video_io.decode(path)
+        self.assertEqual(decoded.shape, (9, 24, 32, 3))
+        levels = decoded.mean(axis=(1, 2, 3))
+        self.assertAllClose(levels, 20 * np.arange(9), atol=4)
+        sampled = video_io.decode(path, max_frames=3, short_side=12)
+        self.assertEqual(sampled.shape, (3, 12, 16, 3))
+        # Segment middles of 9 frames in 3: frames 1, 4, 7.
+        self.assertAllClose(sampled.mean(axis=(1, 2, 3)), [20, 80, 140], atol=4)
+
+    @parameterized.named_parameters(
+        ("phone_portrait", -90, False),
+        ("other_way", 90, False),
+        ("upside_down", 180, False),
+        ("rotate_tag", -90, True),
+    )
+    def test_rotation_is_undone(self, degrees, tag):
+        path = self.path("rotated.mkv" if tag else "rotated.mp4")
+        upright = testing.upright_image(32, 24)
+        testing.write_rotated(path, upright, degrees=degrees, tag=tag)
+        decoded = video_io.decode(path)
+        self.assertEqual(decoded.shape, (3, 32, 24, 3))
+        self.assertAllClose(decoded[0], upright, atol=40)
+        small = video_io.decode(path, short_side=12)
+        self.assertEqual(small.shape, (3, 16, 12, 3))
+
+    def test_memory_does_not_grow_with_length(self):
+        peaks = []
+        for num_frames in (10, 100):
+            path = self.path(f"long{num_frames}.avi")
+            frames = np.zeros((num_frames, 240, 320, 3), np.uint8)
+            frames[:, :, :40] = np.arange(num_frames)[:, None, None, None]
+            video_io.encode(path, frames)
+            del frames
+            tracemalloc.start()
+            decoded = video_io.decode(path, max_frames=4, short_side=120)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+            tracemalloc.stop()
+            self.assertEqual(decoded.shape, (4, 120, 160, 3))
+        # Four kept 120x160 frames are 230 kB, and one decoded frame 230 kB;
+        # holding 100 decoded 240x320 frames would be 23 MB.
+        self.assertLess(peaks[1], 1.5 * peaks[0] + 100_000, peaks)
+
+    def test_frame_range(self):
+        video_io.encode(self.path("ramp.avi"), ramp(), codec="ffv1")
+        video = video_io.read(self.path("ramp.avi"), frame_range=(3, 8))
+        self.assertEqual(video.num_frames, 6)
+        self.assertAllClose(
+            video.frames[:, 0, 0, 0], 20 * np.arange(2, 8), atol=1
+        )
+        video = video_io.read(
+            self.path("ramp.avi"), max_frames=2, frame_range=(7, 40)
+        )
+        self.assertEqual(video.num_frames, 4)  # Frames 7-10.
+        self.assertAllClose(video.frames[:, 0, 0, 0], [140, 180], atol=1)
+        with self.assertRaisesRegex(
+            video_io.DecodeError, "range 11-12 starts after the last of .* 10"
+        ):
+            video_io.read(self.path("ramp.avi"), frame_range=(11, 12))
+        for bad in [(0, 10), (100, 50)]:
+            with self.assertRaisesRegex(
+                errors.InputError,
+                f"Bad frame range {bad[0]}-{bad[1]}: frames are numbered "
+                "from 1, and the first may not come after the last",
+            ):
+                video_io.read(self.path("ramp.avi"), frame_range=bad)
 
     def test_encode_needs_a_known_extension(self):
         with self.assertRaisesRegex(errors.InputError, "No default codec"):

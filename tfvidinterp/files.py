@@ -6,9 +6,12 @@ import json
 import math
 import os
 import re
+import shutil
 import tempfile
 
 import numpy as np
+
+from tfvidinterp import errors
 
 
 def write_atomic(filename: str, data, mode="w"):
@@ -53,6 +56,36 @@ def save_atomic(filename: str, save):
         if os.path.exists(temp):
             os.unlink(temp)
         raise
+
+
+def save_directory_atomic(path: str, save):
+    """Runs `save(directory)` on a new temporary directory beside `path`,
+    then puts it at `path`, replacing an existing directory.
+
+    A directory cannot be replaced in one rename: the old one is moved
+    aside first and deleted after the new one is in place, so `path` holds
+    a complete old or new directory except between two renames.
+
+    Raises:
+        errors.InputError: `path` is an existing file.
+    """
+    path = os.path.abspath(path)
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise errors.InputError(f"{path} is a file, not a directory")
+    parent = os.path.dirname(path)
+    os.makedirs(parent, exist_ok=True)
+    temp = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.", dir=parent)
+    try:
+        save(temp)
+        if os.path.isdir(path):
+            old = temp + ".old"
+            os.replace(path, old)
+            os.replace(temp, path)
+            shutil.rmtree(old)
+        else:
+            os.replace(temp, path)
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def _umask() -> int:

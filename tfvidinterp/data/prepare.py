@@ -3,19 +3,26 @@
 Layout of `output_dir`: `<split>-<i>-of-<n>.tfrecord` shards of
 `tf.train.SequenceExample`s (`tfrecord.encode_example`), `dataset_info.json`
 (source, classes, per-split counts, options), `rejected.txt` (one
-`<split>\\t<path or id>\\t<reason>` line per video that could not be decoded)
-and `.prepare/`, the per-shard records that let a re-run resume.
+`<split>\\t<path or id>\\t<reason>` line per video that could not be made a
+clip) and `.prepare/`, the per-shard records that let a re-run resume, and
+the lock that keeps a second run out while one writes.
 
 Each split's items are shuffled with a fixed seed and dealt round-robin to
 `min(num_shards, items)` shards, so every shard mixes the classes and the
-assignment is the same on every run. A shard is written to a temp file and
-renamed when complete; a re-run skips the complete shards and redoes the
-rest. A video that cannot be decoded is logged, listed in `rejected.txt` and
-counted; the run goes on.
+assignment is the same on every run. A shard is written to a temporary file
+of a unique name and renamed when complete; a re-run skips the complete
+shards and redoes the rest, after removing what a killed run left. A video
+that cannot be made a clip, for any reason (not a video, damaged, a bad
+frame range, an unforeseen error, even its decoding process dying), is
+logged, listed in `rejected.txt` with the reason and counted; the run goes
+on.
 """
 
 import collections
+import contextlib
 import dataclasses
+import fcntl
+import functools
 import glob
 import hashlib
 import json
@@ -23,6 +30,7 @@ import multiprocessing
 import os
 import time
 from concurrent import futures
+from concurrent.futures import process
 
 import keras
 import numpy as np
@@ -39,6 +47,14 @@ from tfvidinterp.data import video_io
 INFO_FILE = "dataset_info.json"
 REJECTED_FILE = "rejected.txt"
 STATE_DIR = ".prepare"
+LOCK_FILE = "lock"  # In STATE_DIR.
+# The prefix of `files.save_atomic`'s temporary names.
+_TEMP_PREFIX = ".tmp-"
+# The reason given for a clip whose decoding process died.
+_DIED = (
+    "its decoding process died (killed for lack of memory, or a crash in "
+    "FFmpeg)"
+)
 
 
 def run(
@@ -56,7 +72,7 @@ def run(
     """Writes (or completes) the dataset directory of a source.
 
     The module docstring says how clips are dealt to shards, how a re-run
-    resumes and what happens to a video that cannot be decoded.
+    resumes and what becomes of a video that cannot be made a clip.
 
     Args:
         source: A name in `sources.SOURCES`.
@@ -80,7 +96,8 @@ def run(
 
     Raises:
         errors.InputError: Unknown source or split, bad option, missing
-            root, or an `output_dir` prepared with other options.
+            root, an `output_dir` prepared with other options, or one that
+            another run is writing.
     """
     start = time.time()
     source_options = dict(source_options or {})
@@ -91,11 +108,13 @@ def run(
     shards = _plan(
         output_dir, source, root, described.splits, num_shards, source_options
     )
-    _check_stale(output_dir, splits, shards)
-    _claim(output_dir, options)
-    pending = _pending(shards, splits)
-    _write_shards(pending, short_side, max_frames, num_workers)
-    info = _write_summary(output_dir, source, described, shards, options)
+    with _lock(output_dir):
+        _remove_temporary_files(output_dir)
+        _check_stale(output_dir, splits, shards)
+        _claim(output_dir, options)
+        pending = _pending(shards, splits)
+        _write_shards(pending, short_side, max_frames, num_workers)
+        info = _write_summary(output_dir, source, described, shards, options)
     info["run"] = _run_stats(shards, splits, pending, start)
     return info
 
@@ -179,6 +198,43 @@ def _options(source, root, num_shards, short_side, max_frames, source_options):
             source_options=source_options,
         )
     )
+
+
+@contextlib.contextmanager
+def _lock(output_dir):
+    """Holds `.prepare/lock` while the block runs, else raises `InputError`.
+
+    Two runs writing one directory would each redo the other's shards. The
+    lock is an `fcntl.flock`, which the system releases when the file is
+    closed or the process ends, however it ends: a killed run leaves no
+    stale lock. (It need not hold across machines on NFS.)
+    """
+    state = os.path.join(output_dir, STATE_DIR)
+    try:
+        os.makedirs(state, exist_ok=True)
+    except OSError as error:
+        raise errors.InputError(
+            f"Cannot create {state}: {error.strerror}"
+        ) from None
+    path = os.path.join(state, LOCK_FILE)
+    with open(path, "a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise errors.InputError(
+                f"Another prepare_data is writing to {output_dir} (it holds "
+                f"{path}); wait for it to end or use another output directory"
+            ) from None
+        yield
+
+
+def _remove_temporary_files(output_dir):
+    """Removes the partial files of a killed run (under the lock)."""
+    for folder in (output_dir, os.path.join(output_dir, STATE_DIR)):
+        for name in os.listdir(folder):
+            # `<shard>.tmp`: the fixed temporary name of earlier versions.
+            if name.startswith(_TEMP_PREFIX) or name.endswith(".tfrecord.tmp"):
+                os.remove(os.path.join(folder, name))
 
 
 def _claim(output_dir, options):
@@ -266,30 +322,38 @@ def _write_shards(pending, short_side, max_frames, num_workers):
         for item in shard.items
     ]
     progress = keras.utils.Progbar(len(jobs), unit_name="video")
-    results = _map_in_order(_encode, jobs, num_workers)
+    results = _map_in_order(_encode, jobs, num_workers, (None, _DIED))
     for shard in pending:
-        num_clips, rejected = 0, []
-        temp = f"{shard.path}.tmp"
-        with tf.io.TFRecordWriter(temp) as writer:
-            for item in shard.items:
-                serialized, reason = next(results)
-                if reason is None:
-                    writer.write(serialized)
-                    num_clips += 1
-                else:
-                    what = item.path or item.id
-                    logging.warning("Rejected %s: %s", what, reason)
-                    rejected.append([what, reason])
-                progress.add(1)
-        record = dict(
-            num_clips=num_clips, rejected=rejected, digest=shard.digest
-        )
-        # The record goes first: the shard's rename is what marks it done.
-        files.write_atomic(shard.record_path, json.dumps(record))
-        os.replace(temp, shard.path)
+        write = functools.partial(_write_shard, shard, results, progress)
+        files.save_atomic(shard.path, write)
 
 
-def _map_in_order(function, jobs, num_workers):
+def _write_shard(shard, results, progress, temp):
+    """Writes the next results, those of `shard.items`, to `temp`.
+
+    Then it writes the shard's record; `files.save_atomic` renames `temp`
+    to the shard after it: the rename is what marks the shard done.
+    """
+    num_clips, rejected = 0, []
+    with tf.io.TFRecordWriter(temp) as writer:
+        for item in shard.items:
+            serialized, reason = next(results)
+            if reason is None:
+                writer.write(serialized)
+                num_clips += 1
+            else:
+                what = sources.printable(item.path or item.id)
+                reason = " ".join(reason.split())  # One line, no tabs.
+                logging.warning("Rejected %s: %s", what, reason)
+                rejected.append([what, reason])
+            progress.add(1)
+    with open(temp, "rb") as f:
+        os.fsync(f.fileno())  # On disk before the record says it is done.
+    record = dict(num_clips=num_clips, rejected=rejected, digest=shard.digest)
+    files.write_atomic(shard.record_path, json.dumps(record))
+
+
+def _map_in_order(function, jobs, num_workers, if_died):
     """Yields `function(job)` for each job, in order, computed in parallel.
 
     Workers decode, resize and JPEG-encode (`encode_example`), so the parent
@@ -297,58 +361,108 @@ def _map_in_order(function, jobs, num_workers):
     module, and so TF, once: not from this process, which may have run TF
     ops (a fork of it can deadlock), and without an import per worker
     (spawn), which takes seconds each.
+
+    A worker that dies (killed for lack of memory, a crash in FFmpeg) breaks
+    the pool and fails every job in flight: those jobs run again in a new
+    pool, one at a time, so that the one that kills its worker again is
+    found. It yields `if_died`, and the others their results.
     """
     if num_workers == 0:
         yield from map(function, jobs)
         return
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
-    with futures.ProcessPoolExecutor(num_workers, mp_context=context) as pool:
-        # A bounded window keeps memory flat when one video is slow.
-        window = collections.deque()
-        for job in jobs:
-            window.append(pool.submit(function, job))
-            if len(window) >= 4 * num_workers:
-                yield window.popleft().result()
-        while window:
-            yield window.popleft().result()
+    todo, suspects = collections.deque(jobs), 0
+    while todo:
+        with futures.ProcessPoolExecutor(
+            num_workers, mp_context=context
+        ) as pool:
+            suspects = yield from _run_until_broken(
+                pool, function, todo, suspects, 4 * num_workers, if_died
+            )
+
+
+def _run_until_broken(pool, function, todo, suspects, window_size, if_died):
+    """Runs `todo`'s jobs in `pool` until they are done or the pool breaks.
+
+    Args:
+        pool: A `ProcessPoolExecutor`.
+        function: The function of a job.
+        todo: A deque of jobs, consumed from the left; on a break, the jobs
+            in flight are put back at its front.
+        suspects: How many jobs at the front of `todo` were in flight when a
+            worker died: they run one at a time.
+        window_size: Jobs in flight otherwise; a bounded window keeps memory
+            flat when one video is slow.
+        if_died: What to yield for a suspect whose worker dies.
+
+    Yields:
+        The results of the jobs, in order.
+
+    Returns:
+        The new count of suspects.
+    """
+    window = collections.deque()
+    while todo or window:
+        while todo and len(window) < (1 if suspects else window_size):
+            try:
+                future = pool.submit(function, todo[0])
+            except process.BrokenProcessPool:
+                break
+            window.append((todo.popleft(), future))
+        if not window:  # A worker died between jobs: none is lost.
+            return suspects
+        job, future = window.popleft()
+        try:
+            result = future.result()
+        except process.BrokenProcessPool:
+            if suspects:  # It ran alone: it is the one.
+                yield if_died
+                return suspects - 1
+            todo.extendleft(reversed([job, *(other for other, _ in window)]))
+            return 1 + len(window)
+        suspects = max(0, suspects - 1)
+        yield result
+    return suspects
 
 
 def _encode(job):
-    """Returns (serialized example, None) or (None, reason)."""
+    """Returns (serialized example, None) or (None, reason).
+
+    Any exception is a reason: one odd video must not stop a run that may
+    have hours of decoding left. An unforeseen one is named by its type.
+    """
     item, short_side, max_frames = job
-    if item.path is None:
-        clip = synthetic.generate_clip(
-            item.metadata["seed"],
+    try:
+        if item.path is None:
+            clip = synthetic.generate_clip(
+                item.metadata["seed"],
+                item.label,
+                item.metadata["num_frames"],
+                item.metadata["image_size"],
+                background=item.metadata["background"],
+                camera=item.metadata["camera"],
+            )
+            frames, count, ground_truth = clip.frames, len(clip.frames), clip
+        else:
+            video = video_io.read(
+                item.path, max_frames, short_side, item.metadata.get("frames")
+            )
+            frames, count, ground_truth = video.frames, video.num_frames, None
+        serialized = tfrecord.encode_example(
+            frames,
             item.label,
-            item.metadata["num_frames"],
-            item.metadata["image_size"],
-            background=item.metadata["background"],
-            camera=item.metadata["camera"],
+            item.label_text,
+            item.id,
+            count,
+            ground_truth=ground_truth,
         )
-        frames, ground_truth = clip.frames, clip
-    else:
-        try:
-            frames = video_io.decode(item.path, short_side=short_side)
-        except video_io.DecodeError as error:
-            return None, error.reason
-        ground_truth = None
-        if "frames" in item.metadata:
-            first, last = item.metadata["frames"]
-            if first > len(frames):
-                return None, (
-                    f"sub-sequence {first}-{last} starts after the last of "
-                    f"{len(frames)} frames"
-                )
-            frames = frames[first - 1 : last]
-    serialized = tfrecord.encode_example(
-        frames[video_io.spread_indices(len(frames), max_frames)],
-        item.label,
-        item.label_text,
-        item.id,
-        len(frames),
-        ground_truth=ground_truth,
-    )
+    except video_io.DecodeError as error:
+        return None, error.reason
+    except errors.InputError as error:
+        return None, str(error)
+    except Exception as error:  # Any failure is this clip's alone.
+        return None, f"{type(error).__name__}: {error}"
     return serialized, None
 
 

@@ -9,6 +9,7 @@ to `prepare`.
 import csv
 import dataclasses
 import hashlib
+import io
 import json
 import os
 import re
@@ -322,9 +323,44 @@ def _kth_items(root, split, subject_split="paper"):
 
 # === folder ===
 
+# The folder source's default split of a dataset without split folders or
+# column: a hash of each path puts 20 % in test, none in validation.
+VALIDATION_FRACTION = 0.0
+TEST_FRACTION = 0.2
+
+
+@dataclasses.dataclass(frozen=True)
+class _Entry:
+    """A video of the folder source.
+
+    Attributes:
+        key: Its path relative to the root (folders) or as the CSV gives
+            it, as Python names files: bytes that are not UTF-8 are
+            surrogates. The hash split is a function of it.
+        path: The file, for opening.
+        label_text: Its class name, printable.
+        split: Its split folder or column, or None.
+    """
+
+    key: str
+    path: str
+    label_text: str
+    split: str | None
+
+
+def printable(name: str) -> str:
+    """`name` with bytes that are not UTF-8 written as `\\xNN`.
+
+    Python gives such bytes in file names as surrogates, which cannot be
+    encoded: not into a TFRecord, a JSON report or a UTF-8 log. Valid names
+    are returned unchanged.
+    """
+    raw = name.encode("utf-8", "surrogateescape")
+    return raw.decode("utf-8", "backslashreplace")
+
 
 def _folder_entries(root):
-    """Returns [(id, path, class name, split or None)] of a folder or CSV."""
+    """Returns the `_Entry`s of a class-folder tree or a CSV file."""
     if root is not None and root.lower().endswith(".csv"):
         return _csv_entries(root)
     _check_root(root, "folder")
@@ -339,8 +375,8 @@ def _folder_entries(root):
             for video in sorted(os.listdir(os.path.join(folder, name))):
                 path = os.path.join(folder, name, video)
                 if not video.startswith(".") and os.path.isfile(path):
-                    entry_id = os.path.relpath(path, root).replace(os.sep, "/")
-                    entries.append((entry_id, path, name, split))
+                    key = os.path.relpath(path, root).replace(os.sep, "/")
+                    entries.append(_Entry(key, path, printable(name), split))
     if not entries:
         raise errors.InputError(
             f"No videos in class folders (<root>/<class>/<video>) under {root}"
@@ -358,30 +394,80 @@ def _subfolders(folder):
 
 
 def _csv_entries(path):
-    if not os.path.isfile(path):
-        raise errors.InputError(f"No such CSV file: {path}")
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    if not rows or not {"path", "label"} <= set(rows[0]):
+    """Reads `path,label[,split]` rows; any fault is one `InputError` line."""
+    reader = csv.DictReader(io.StringIO(_csv_text(path), newline=""))
+    try:
+        header = [name.strip() for name in reader.fieldnames or ()]
+    except csv.Error as error:
+        raise errors.InputError(f"{path}, line 1: {error}") from None
+    if not {"path", "label"} <= set(header):
         raise errors.InputError(
             f"{path}: needs a header with columns path,label[,split] and rows"
         )
+    reader.fieldnames = header
     folder = os.path.dirname(os.path.abspath(path))
-    entries = []
-    for row in rows:
-        split = row.get("split") or None
-        if split is not None and split not in SPLITS:
-            raise errors.InputError(
-                f"{path}: unknown split {split!r}; known: {list(SPLITS)}"
-            )
-        video = os.path.join(folder, row["path"])
-        entries.append((row["path"], video, row["label"], split))
+    entries, line = [], reader.line_num + 1
+    try:
+        for row in reader:
+            _check_row(row, header, f"{path}, line {line}")
+            line = reader.line_num + 1
+            video = os.path.join(folder, row["path"])
+            split = row.get("split") or None
+            entries.append(_Entry(row["path"], video, row["label"], split))
+    except csv.Error as error:
+        raise errors.InputError(f"{path}, line {line}: {error}") from None
+    if not entries:
+        raise errors.InputError(
+            f"{path}: needs a header with columns path,label[,split] and rows"
+        )
     return entries
 
 
-def _hash_split(entry_id, validation_fraction, test_fraction):
-    """A split fixed by the id, so adding videos never moves the others."""
-    digest = hashlib.sha256(entry_id.encode()).digest()
+def _csv_text(path):
+    """The text of a UTF-8 CSV file, without the BOM spreadsheets write."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise errors.InputError(f"No such CSV file: {path}") from None
+    except OSError as error:
+        raise errors.InputError(f"Cannot read {path}: {error}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise errors.InputError(
+            f"{path}, line {line}: not UTF-8 text (byte "
+            f"0x{data[error.start]:02x}); save the CSV as UTF-8"
+        ) from None
+
+
+def _check_row(row, header, where):
+    """Raises `InputError` for a row without path and label, or too long."""
+    if None in row:  # The fields beyond the header.
+        raise errors.InputError(
+            f"{where}: more fields than the header's {len(header)} (a comma "
+            "in a field needs quotes)"
+        )
+    if row["path"] is None or row["label"] is None:
+        count = sum(value is not None for value in row.values())
+        raise errors.InputError(
+            f"{where}: a row needs a path and a label; this one has {count} "
+            f"field{'s' * (count != 1)}"
+        )
+    for column in ("path", "label"):
+        if not row[column].strip():
+            raise errors.InputError(f"{where}: an empty {column}")
+    split = row.get("split") or None
+    if split is not None and split not in SPLITS:
+        raise errors.InputError(
+            f"{where}: unknown split {split!r}; known: {list(SPLITS)}"
+        )
+
+
+def _hash_split(key, validation_fraction, test_fraction):
+    """A split fixed by the path, so adding videos never moves the others."""
+    digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).digest()
     position = int.from_bytes(digest[:8], "big") / 2**64
     if position < test_fraction:
         return "test"
@@ -390,18 +476,30 @@ def _hash_split(entry_id, validation_fraction, test_fraction):
     return "train"
 
 
-def _folder_split(entry, validation_fraction, test_fraction):
-    if not 0 <= validation_fraction + test_fraction <= 1:
+def _check_fractions(validation_fraction, test_fraction):
+    fractions = (validation_fraction, test_fraction)
+    # `not 0 <= x` also catches NaN.
+    if not all(0 <= x <= 1 for x in fractions) or not sum(fractions) <= 1:
         raise errors.InputError(
-            "validation_fraction + test_fraction must lie in [0, 1]"
+            "validation_fraction and test_fraction must lie in [0, 1], and "
+            f"so must their sum; got {validation_fraction}, {test_fraction}"
         )
-    entry_id, _, _, split = entry
-    return split or _hash_split(entry_id, validation_fraction, test_fraction)
 
 
-def _folder_describe(root=None, validation_fraction=0.0, test_fraction=0.2):
+def _folder_split(entry, validation_fraction, test_fraction):
+    return entry.split or _hash_split(
+        entry.key, validation_fraction, test_fraction
+    )
+
+
+def _folder_describe(
+    root=None,
+    validation_fraction=VALIDATION_FRACTION,
+    test_fraction=TEST_FRACTION,
+):
+    _check_fractions(validation_fraction, test_fraction)
     entries = _folder_entries(root)
-    classes = tuple(sorted({entry[2] for entry in entries}))
+    classes = tuple(sorted({entry.label_text for entry in entries}))
     present = {
         _folder_split(entry, validation_fraction, test_fraction)
         for entry in entries
@@ -409,13 +507,24 @@ def _folder_describe(root=None, validation_fraction=0.0, test_fraction=0.2):
     return Description(classes, tuple(s for s in SPLITS if s in present))
 
 
-def _folder_items(root, split, validation_fraction=0.0, test_fraction=0.2):
+def _folder_items(
+    root,
+    split,
+    validation_fraction=VALIDATION_FRACTION,
+    test_fraction=TEST_FRACTION,
+):
+    """Yields the split's videos; ids are printable paths (`printable`)."""
+    _check_fractions(validation_fraction, test_fraction)
     entries = _folder_entries(root)
-    classes = sorted({entry[2] for entry in entries})
+    classes = sorted({entry.label_text for entry in entries})
     for entry in entries:
         if _folder_split(entry, validation_fraction, test_fraction) == split:
-            entry_id, path, name, _ = entry
-            yield VideoItem(entry_id, classes.index(name), name, path)
+            yield VideoItem(
+                printable(entry.key),
+                classes.index(entry.label_text),
+                entry.label_text,
+                entry.path,
+            )
 
 
 def _check_root(root, source):

@@ -1,6 +1,8 @@
 """Reads and writes video files with PyAV (FFmpeg bundled in the wheel)."""
 
 import contextlib
+import dataclasses
+import math
 import os
 
 import av
@@ -33,20 +35,24 @@ class DecodeError(errors.InputError):
         self.reason = reason
 
 
+@dataclasses.dataclass(frozen=True)
+class Video:
+    """Frames read from a video file by `read`.
+
+    Attributes:
+        frames: `(kept, height, width, 3)` uint8 RGB, upright, one size.
+        num_frames: Frames of the video, or of its `frame_range`, before
+            `max_frames` picked some.
+    """
+
+    frames: np.ndarray
+    num_frames: int
+
+
 def decode(
     path: str, max_frames: int | None = None, short_side: int | None = None
 ) -> np.ndarray:
-    """Decodes every frame of a video to RGB.
-
-    Any pixel format (grayscale, 10-bit, odd sizes) is converted to RGB. The
-    whole file is decoded before `max_frames` picks frames, because a
-    container's frame count is often missing (webm) or wrong; `short_side`
-    resizes each frame as it is decoded, so memory holds only small frames.
-
-    A file FFmpeg reports an error for (a damaged packet, a file that ends
-    early) is rejected rather than cut short: a partly readable file is
-    usually an incomplete download, and its first frames alone may not show
-    the labelled action.
+    """Decodes a video to upright RGB frames of one size: `read(...).frames`.
 
     Args:
         path: A video file (any container and codec FFmpeg reads).
@@ -58,19 +64,69 @@ def decode(
     Returns:
         `(frames, height, width, 3)` uint8 RGB, at least one frame.
 
+    Raises:
+        DecodeError: See `read`.
+    """
+    return read(path, max_frames, short_side).frames
+
+
+def read(
+    path: str,
+    max_frames: int | None = None,
+    short_side: int | None = None,
+    frame_range: tuple | None = None,
+) -> Video:
+    """Decodes a video to RGB, keeping only the frames it returns.
+
+    Memory does not grow with the video's length: with `max_frames`, the
+    frames are counted first (by reading packets, without decoding), and the
+    decoding keeps and converts only the picked ones, each resized as it
+    comes. Should the count prove wrong (a packet without a frame), the
+    video is decoded again with the decoded count.
+
+    Any pixel format (grayscale, 10-bit, odd sizes) is converted to RGB.
+    Frames are turned upright by the stream's rotation (a display matrix,
+    as phones write, or an old-style `rotate` tag; flips are ignored). A
+    stream whose frame size changes part-way (clips joined by a camera or
+    an editor) gives every frame the size of the first kept one: the
+    others are resized to it, whatever their aspect ratio.
+
+    A file FFmpeg reports an error for (a damaged packet, a file that ends
+    early) is rejected rather than cut short: a partly readable file is
+    usually an incomplete download, and its first frames alone may not show
+    the labelled action.
+
     Not thread-safe: it switches FFmpeg's process-wide logging on while it
     runs. Decode in parallel with processes.
 
+    Args:
+        path: A video file (any container and codec FFmpeg reads).
+        max_frames: If set, keep at most this many frames, spread uniformly
+            over the video or its range (see `spread_indices`).
+        short_side: If set, resize so the shorter side has this many pixels,
+            keeping the aspect ratio (of the first kept frame).
+        frame_range: `(first, last)` frame numbers, 1-based and inclusive
+            (as KTH's `00sequences.txt` numbers them): read only these; a
+            range past the video's end is cut at its last frame.
+
+    Returns:
+        A `Video`; its `frames` hold at least one frame.
+
     Raises:
         DecodeError: The file is missing, is not a video, is truncated or
-            corrupt, or has no frames.
+            corrupt, has no frames, or ends before `frame_range` starts.
+        errors.InputError: A `frame_range` that holds no frame, or
+            `max_frames` < 1.
     """
+    _check_request(max_frames, frame_range)
     if not os.path.isfile(path):
         raise DecodeError(path, "no such file")
     failure = None
     with _ffmpeg_errors() as messages:
         try:
-            frames = _read_frames(path, short_side)
+            frames, count = _read_frames(
+                path, max_frames, short_side, frame_range
+            )
         except av.FFmpegError as error:
             failure = error.strerror
     if failure:
@@ -78,10 +134,36 @@ def decode(
         raise DecodeError(path, f"not a readable video: {failure}{detail}")
     if messages:
         raise DecodeError(path, f"corrupt or truncated ({messages[0]})")
-    if not frames:
+    if not count:
         raise DecodeError(path, "the video has no frames")
-    frames = np.stack(frames)
-    return frames[spread_indices(len(frames), max_frames)]
+    start, stop = _span(count, frame_range)
+    if start >= stop:
+        raise DecodeError(
+            path,
+            f"frame range {frame_range[0]}-{frame_range[1]} starts after "
+            f"the last of its {count} frames",
+        )
+    return Video(np.stack(frames), stop - start)
+
+
+def _check_request(max_frames, frame_range):
+    if max_frames is not None and max_frames < 1:
+        raise errors.InputError(f"max_frames must be >= 1, got {max_frames}")
+    if frame_range is None:
+        return
+    first, last = frame_range
+    if not 1 <= first <= last:
+        raise errors.InputError(
+            f"Bad frame range {first}-{last}: frames are numbered from 1, "
+            "and the first may not come after the last"
+        )
+
+
+def _span(count, frame_range):
+    """`(start, stop)`, 0-based and half-open, of a range in `count` frames."""
+    if frame_range is None:
+        return 0, count
+    return frame_range[0] - 1, min(frame_range[1], count)
 
 
 @contextlib.contextmanager
@@ -116,18 +198,115 @@ def _ffmpeg_errors():
     ]
 
 
-def _read_frames(path, short_side):
+def _read_frames(path, max_frames, short_side, frame_range):
+    """Returns (kept frames, frames in the video); see `read`."""
+    if max_frames is None:
+        return _decode_pass(path, short_side, frame_range, None)
+    count = _count_packets(path)
+    picks = _picks(count, max_frames, frame_range)
+    frames, decoded = _decode_pass(path, short_side, frame_range, picks)
+    if decoded != count:
+        # Some packets hold no frame (e.g. placeholders of packed MPEG-4 in
+        # AVI): the picks were spread over the wrong count.
+        again = _picks(decoded, max_frames, frame_range)
+        if not np.array_equal(again, picks):
+            frames, decoded = _decode_pass(path, short_side, frame_range, again)
+    return frames, decoded
+
+
+def _picks(count, max_frames, frame_range):
+    """Indices of the frames to keep, out of `count`."""
+    start, stop = _span(count, frame_range)
+    return start + spread_indices(max(0, stop - start), max_frames)
+
+
+def _count_packets(path):
+    """The video's frame count, from its packets, read without decoding.
+
+    Container frame counts are often missing (webm) or wrong.
+    """
     with av.open(path) as container:
-        if not container.streams.video:
-            raise DecodeError(path, "no video stream")
-        stream = container.streams.video[0]
-        decoded = container.decode(stream)
-        return [_to_rgb(frame, short_side) for frame in decoded]
+        stream = _video_stream(container, path)
+        return sum(1 for packet in container.demux(stream) if packet.size)
 
 
-def _to_rgb(frame, short_side):
-    rgb = frame.to_ndarray(format="rgb24")
-    return rgb if short_side is None else resize_short_side(rgb, short_side)
+def _decode_pass(path, short_side, frame_range, picks):
+    """Decodes every frame, converting and keeping only the picked ones.
+
+    Args:
+        path: The video.
+        short_side: As `read`'s.
+        frame_range: As `read`'s; used when `picks` is None.
+        picks: Indices of the frames to keep, or None for all in range.
+
+    Returns:
+        (kept frames, frames decoded).
+    """
+    if picks is None:
+        start, stop = _span(math.inf, frame_range)
+        keep = range(start, stop).__contains__ if stop < math.inf else None
+    else:
+        keep = set(picks.tolist()).__contains__
+    frames, size, count = [], None, 0
+    with av.open(path) as container:
+        stream = _video_stream(container, path)
+        tag = _rotation_tag(stream)
+        for count, frame in enumerate(container.decode(stream), 1):
+            if keep is None or keep(count - 1):
+                rgb = frame.to_ndarray(format="rgb24")
+                rgb = _upright(rgb, frame.rotation or tag)
+                size = size or _short_side_size(rgb.shape[:2], short_side)
+                frames.append(_resize(rgb, size))
+    return frames, count
+
+
+def _video_stream(container, path):
+    if not container.streams.video:
+        raise DecodeError(path, "no video stream")
+    return container.streams.video[0]
+
+
+def _rotation_tag(stream):
+    """Counter-clockwise degrees of a `rotate` tag on the stream, else 0.
+
+    FFmpeg once wrote and read rotations as this tag (clockwise degrees);
+    files made then, such as Matroska ones, still carry it instead of a
+    display matrix.
+    """
+    for key, value in stream.metadata.items():
+        if key.lower() == "rotate":
+            try:
+                return -float(value)
+            except ValueError:
+                return 0
+    return 0
+
+
+def _upright(rgb, degrees):
+    """Turns a frame counter-clockwise by `degrees`, in quarter turns."""
+    quarters = round(degrees / 90) % 4
+    if not quarters:
+        return rgb
+    return np.ascontiguousarray(np.rot90(rgb, quarters))
+
+
+def _short_side_size(size, short_side):
+    """`(height, width)` with the shorter side `short_side` (None: same)."""
+    if short_side is None:
+        return tuple(size)
+    scale = short_side / min(size)
+    return tuple(max(1, round(side * scale)) for side in size)
+
+
+def _resize(rgb, size):
+    """Resizes one `(height, width, 3)` frame to `size`, `(height, width)`."""
+    if rgb.shape[:2] == size:
+        return rgb
+    # INTER_AREA averages when shrinking; it would replicate pixels when
+    # enlarging, where linear interpolation looks better.
+    shrink = rgb.shape[0] * rgb.shape[1] > size[0] * size[1]
+    interpolation = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+    return cv2.resize(rgb, size[::-1], interpolation=interpolation)
 
 
 def resize_short_side(frames: np.ndarray, short_side: int) -> np.ndarray:
@@ -143,15 +322,7 @@ def resize_short_side(frames: np.ndarray, short_side: int) -> np.ndarray:
     """
     if frames.ndim == 4:
         return np.stack([resize_short_side(f, short_side) for f in frames])
-    height, width = frames.shape[:2]
-    scale = short_side / min(height, width)
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    if size == (width, height):
-        return frames
-    # INTER_AREA averages when shrinking; it would replicate pixels when
-    # enlarging, where linear interpolation looks better.
-    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    return cv2.resize(frames, size, interpolation=interpolation)
+    return _resize(frames, _short_side_size(frames.shape[:2], short_side))
 
 
 def spread_indices(num_frames: int, max_frames: int | None) -> np.ndarray:

@@ -93,7 +93,10 @@ class TemporalMaskExplainer:
         patience: Successive steps without change before a clip stops.
 
     Raises:
-        errors.InputError: An unknown option or a non-positive count.
+        errors.InputError: An unknown option, a non-positive count, or a
+            number out of its range (`beta` < 1, negative weights or `tol`,
+            a `learning_rate` <= 0, any non-finite number): those give NaN
+            or meaningless masks.
 
     Example:
         explainer = TemporalMaskExplainer(model, iterations=300)
@@ -126,6 +129,14 @@ class TemporalMaskExplainer:
                 f"iterations ({iterations}) and patience ({patience}) must be "
                 "at least 1"
             )
+        _check_numbers(
+            lambda1=lambda1,
+            lambda2=lambda2,
+            beta=beta,
+            learning_rate=learning_rate,
+            constant_logit=constant_logit,
+            tol=tol,
+        )
         self.model = model
         self.perturbation = perturbation
         self.lambda1 = lambda1
@@ -319,6 +330,45 @@ class TemporalMaskExplainer:
             freeze_prediction=tf.argmax(probs[0], -1, output_type=tf.int32),
             reverse_prediction=tf.argmax(probs[1], -1, output_type=tf.int32),
         )
+
+
+# The least value of each number that gives finite, meaningful masks, and
+# whether it may be reached; constant_logit: any finite value. Below beta = 1
+# the gradient of |m[t+1] - m[t]|^beta is infinite where two neighbours are
+# equal (beta * 0^(beta - 1), times 0 in the chain rule: NaN), as on any
+# flat stretch of a mask.
+_LIMITS = {
+    "lambda1": (0.0, True),
+    "lambda2": (0.0, True),
+    "beta": (1.0, True),
+    "learning_rate": (0.0, False),
+    "constant_logit": (-np.inf, False),
+    "tol": (0.0, True),
+}
+
+
+def _check_numbers(**values):
+    """Refuses a mask hyper-parameter that is not a finite number in its
+    range (`_LIMITS`).
+
+    Raises:
+        errors.InputError: Naming the parameter, its value and its range.
+    """
+    for name, value in values.items():
+        low, inclusive = _LIMITS[name]
+        number = isinstance(value, (int, float, np.number)) and not isinstance(
+            value, bool
+        )
+        if not (
+            number
+            and np.isfinite(value)
+            and (value > low or (inclusive and value == low))
+        ):
+            bound = ">=" if inclusive else ">"
+            limit = "" if np.isinf(low) else f" {bound} {low:g}"
+            raise errors.InputError(
+                f"mask {name} must be a finite number{limit}, got {value!r}"
+            )
 
 
 def _perturbation_index(name):

@@ -327,9 +327,7 @@ class _Demo:
     def _explain(self, name):
         # One model, one compiled Grad-CAM and one traced mask optimiser
         # serve both perturbations.
-        config = self.configs[name]
-        model, _ = train.load_model(config, self.runs[name])
-        explainer = explain.Explainer(model, config.interp)
+        explainer = explain.load_explainer(self.configs[name], self.runs[name])
         for perturbation in REPORTS:
             config = copy.deepcopy(self.configs[name])
             config.interp.perturbation = perturbation

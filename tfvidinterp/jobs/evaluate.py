@@ -52,27 +52,30 @@ def run(config, workdir: str, split: str | None = None) -> dict:
     `workdir/tb/evaluate`.
 
     Args:
-        config: The experiment config the model was trained with.
+        config: A config overriding the run's recorded one (its model must
+            be the run's), or None for the recorded one.
         workdir: The training run's directory.
         split: Split to evaluate; defaults to `config.eval.split`.
 
     Returns:
         `{"split", "step", "forward": report, "reversed": report}`, each
         report as `classification.classification_report` gives it.
+
+    Raises:
+        errors.InputError: As `train.restore`, or a missing split.
     """
+    restored = train.restore(config, workdir)
+    config = restored.config
     split = split or config.eval.split
-    model, info = train.load_model(config, workdir)
+    _check_split(restored.info, split, config.input.data_dir)
     dataset = pipeline.from_config(
         config.input, split, batch_size=config.eval.batch_size
     )
-    logits, reversed_logits, labels, _ = predict(model, dataset)
-    classes = info["classes"]
-    step = rundir.checkpoint_step(
-        tf.train.latest_checkpoint(rundir.path(workdir, rundir.CHECKPOINTS))
-    )
+    logits, reversed_logits, labels, _ = predict(restored.model, dataset)
+    classes = restored.info["classes"]
     result = {
         "split": split,
-        "step": step,
+        "step": restored.step,
         "forward": classification.classification_report(
             logits, labels, classes
         ),
@@ -85,6 +88,20 @@ def run(config, workdir: str, split: str | None = None) -> dict:
         rundir.path(workdir, rundir.TENSORBOARD, "evaluate"), result, classes
     )
     return result
+
+
+def _check_split(info, split, data_dir):
+    """Refuses a split the dataset lacks or that has no clips (the reports
+    of no clips would be empty)."""
+    splits = info.get("splits", {})
+    # A split listed without a count is left to the pipeline.
+    if split in splits and splits[split].get("num_clips", 1):
+        return
+    raise errors.InputError(
+        f"split {split!r} of dataset {data_dir} "
+        f"{'has no clips' if split in splits else 'is missing'}; "
+        f"choose another --split (its splits: {', '.join(splits) or 'none'})"
+    )
 
 
 def _write_summaries(logdir, result, classes):

@@ -9,12 +9,14 @@ to shard `i % num_shards`.
 
 import functools
 import itertools
+import json
 import os
 import time
 
 import keras
 import numpy as np
 import tensorflow as tf
+from absl import logging
 
 from tfvidinterp import errors
 from tfvidinterp import files
@@ -38,14 +40,28 @@ class Explainer:
     perturbation it explains: one compiled Grad-CAM, one traced mask
     optimiser.
 
+    Args:
+        model: The trained classifier.
+        interp: A config's `interp` options.
+        step: The training step of the model's checkpoint, recorded with
+            the results (None: unknown).
+
     Raises:
-        errors.InputError: An unknown or time-less Grad-CAM layer.
+        errors.InputError: An unknown or time-less Grad-CAM layer, or a
+            mask option that would give NaN masks.
     """
 
-    def __init__(self, model: keras.Model, interp):
+    def __init__(self, model: keras.Model, interp, step: int | None = None):
         self.model = model
+        self.step = step
         self.cam = make_grad_cam(model, interp)
         self.masker = make_masker(model, interp)
+
+
+def load_explainer(config, workdir: str) -> Explainer:
+    """The `Explainer` of the run's latest checkpoint (`train.restore`)."""
+    restored = train.restore(config, workdir)
+    return Explainer(restored.model, restored.config.interp, restored.step)
 
 
 def run(
@@ -67,31 +83,33 @@ def run(
     `config.eval.split`) in the evaluation order, restricted to `ids`, the
     first `max_clips` of them, then shard `shard_index` of `num_shards`
     (default from `TF_CONFIG`, else 0 of 1); or the one clip of the file
-    `video`. Results go to `output_dir` (default `<workdir>/explain/<split
-    or "video">`) in the format of `tfvidinterp.jobs.resultsdir`. An
-    `explainer` of the trained model is shared among calls; default: one
-    from `workdir`'s latest checkpoint.
+    `video` (its id: the file's real path). Results go to `output_dir`
+    (default `<workdir>/explain/<split or "video">`) in the format of
+    `tfvidinterp.jobs.resultsdir`. `config` None reads the run's recorded
+    config (`train.run_config`). An `explainer` of the trained model is
+    shared among calls; default: `load_explainer(config, workdir)`.
 
     Returns `{"output_dir", "results_file", "shard": [k, n], "clips"
     (explained now), "skipped" (done before), "seconds", "merged" (whether
     `results.jsonl` received shard results)}`. Bad input (options, ids,
-    video, layer, a results directory of other parameters, no checkpoint)
-    raises `errors.InputError`.
+    video, layer, a config of another model, a results directory of other
+    parameters or of another checkpoint step, no checkpoint) raises
+    `errors.InputError`.
     """
     start = time.time()
+    config = train.run_config(config, workdir)
     split = _check_options(config, split, ids, video, max_clips)
     shard = resultsdir.worker_shard(shard_index, num_shards)
     # Bad input fails here, before the model is built.
     clips, count = _source(config, split, ids, video, max_clips, shard)
     if explainer is None:
-        model, _ = train.load_model(config, workdir)
-        explainer = Explainer(model, config.interp)
+        explainer = load_explainer(config, workdir)
     output_dir = output_dir or rundir.path(
         workdir, rundir.EXPLAIN, split or "video"
     )
     masker = explainer.masker.with_perturbation(config.interp.perturbation)
-    meta = _meta(config, workdir, split, explainer.cam, masker)
-    resultsdir.write_meta(output_dir, meta)
+    meta = _meta(config, workdir, split, explainer, masker)
+    resultsdir.write_meta(output_dir, _resumable_meta(output_dir, meta))
     explain = functools.partial(
         _explain_batch, explainer.cam, masker, meta, output_dir
     )
@@ -107,17 +125,46 @@ def run(
     }
 
 
-def _meta(config, workdir, split, cam, masker):
+def _meta(config, workdir, split, explainer, masker):
     """The results directory's `meta.json`: what explained which data."""
     info = prepare.read_info(config.input.data_dir)
     return {
         "run": os.path.basename(os.path.normpath(workdir)),
         "model_name": config.model_name,
+        "step": explainer.step,
         "dataset": info.get("source"),
         "classes": info["classes"],
         "split": split,
-        "params": _params(cam, masker, config.interp.target),
+        "params": _params(explainer.cam, masker, config.interp.target),
     }
+
+
+def _resumable_meta(output_dir, meta):
+    """`meta` as `output_dir` records it, after refusing a directory of
+    results of another checkpoint step: they would mix two models'."""
+    path = os.path.join(output_dir, resultsdir.META)
+    if not os.path.exists(path):
+        return meta
+    try:
+        with open(path) as f:
+            old = json.load(f)
+    except (OSError, ValueError) as error:
+        raise errors.InputError(f"cannot read {path}: {error}") from None
+    if "step" not in old:
+        logging.warning(
+            "%s records no checkpoint step (an older version's results): "
+            "the step of the results added now, %s, is not checked",
+            output_dir,
+            meta["step"],
+        )
+        return {key: value for key, value in meta.items() if key != "step"}
+    if old["step"] != meta["step"]:
+        raise errors.InputError(
+            f"{output_dir} holds results of the checkpoint of step "
+            f"{old['step']}, the model now is of step {meta['step']}; "
+            "choose another output_dir"
+        )
+    return meta
 
 
 def _check_options(config, split, ids, video, max_clips):
@@ -366,8 +413,9 @@ def _video_clip(path, num_frames, image_size):
     video = tf.gather(frames, video_ops.sample_indices(len(frames), num_frames))
     video = video_ops.resize_short_side(video, image_size)
     video = video_ops.center_crop(video, image_size)
+    # The real path: two videos of the same file name are two clips.
     return {
-        "id": os.path.basename(path),
+        "id": os.path.realpath(path),
         "frames": video.numpy(),
         "label": None,
         "has_ground_truth": False,
@@ -419,7 +467,8 @@ def _explain_batch(cam, masker, meta, output_dir, batch):
                 "params": meta["params"],
             }
         )
-    return records
+    # Strict JSON: a NaN score or mask value is stored as null.
+    return [files.jsonable(record) for record in records]
 
 
 def _mask_record(masks, i, perturbation):

@@ -15,15 +15,13 @@ given), every clip is first resampled to T frames with the data pipeline's
 of the clip (frames repeat when the clip is shorter).
 """
 
-import os
-import shutil
-import tempfile
 from typing import Callable
 
 import keras
 import tensorflow as tf
 
 from tfvidinterp import errors
+from tfvidinterp import files
 from tfvidinterp.data import video_ops
 from tfvidinterp.jobs import explain
 from tfvidinterp.jobs import rundir
@@ -77,7 +75,9 @@ def export_saved_model(
     num_frames = _clip_length(model, num_frames)
     for name, fn in {SERVE: predict, **(endpoints or {})}.items():
         add_video_endpoints(archive, name, fn, model, num_frames=num_frames)
-    _write_atomically(archive, path)
+    files.save_directory_atomic(
+        path, lambda directory: archive.write_out(directory, verbose=False)
+    )
     return path
 
 
@@ -85,21 +85,29 @@ def run(config, run_dir: str) -> dict[str, str]:
     """Exports a training run's latest checkpoint as its two SavedModels.
 
     Args:
-        config: The config the run was trained with.
+        config: A config overriding the run's recorded one (its model must
+            be the run's; `interp` sets the explainer's Grad-CAM), or None
+            for the recorded one.
         run_dir: The run's working directory.
 
     Returns:
         {"classifier": path, "explainer": path} under `<run_dir>/export`: the
         classifier serves `serve`; the explainer adds `explain`, Grad-CAM
         heatmaps at `config.interp.layer` for the predicted classes.
+
+    Raises:
+        errors.InputError: As `train.restore`, or a bad Grad-CAM layer.
     """
-    model, _ = train.load_model(config, run_dir)
+    restored = train.restore(config, run_dir)
+    model = restored.model
     paths = saved_model_paths(run_dir)
     export_saved_model(model, paths["classifier"])
     export_saved_model(
         model,
         paths["explainer"],
-        endpoints={"explain": explain.explainer_endpoint(model, config)},
+        endpoints={
+            "explain": explain.explainer_endpoint(model, restored.config)
+        },
     )
     return paths
 
@@ -180,25 +188,3 @@ def _clip_length(model, num_frames):
             f"num_frames={num_frames} but the model takes {static} frames"
         )
     return num_frames or static
-
-
-def _write_atomically(archive, path):
-    path = os.path.abspath(path)
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise errors.InputError(f"Export path {path} is a file")
-    parent = os.path.dirname(path)
-    os.makedirs(parent, exist_ok=True)
-    temp = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.", dir=parent)
-    try:
-        archive.write_out(temp, verbose=False)
-        if os.path.isdir(path):
-            # A directory cannot be replaced in one rename: move it aside
-            # first, so the new model is complete before the old one goes.
-            old = temp + ".old"
-            os.replace(path, old)
-            os.replace(temp, path)
-            shutil.rmtree(old)
-        else:
-            os.replace(temp, path)
-    finally:
-        shutil.rmtree(temp, ignore_errors=True)

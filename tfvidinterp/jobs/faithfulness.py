@@ -14,6 +14,7 @@ import os
 
 import keras
 import numpy as np
+from absl import logging
 
 from tfvidinterp import errors
 from tfvidinterp import files
@@ -46,7 +47,7 @@ def run(
     layers=None,
 ) -> dict:
     """Measures the explanations in `results_dir` (default: `explain`'s
-    default) and writes the measures there.
+    default) and writes the measures there; `config` None: the run's own.
 
     The mask IoU, time profile, deletion and insertion use the clips of
     object classes (a pan's shifted view outlasts its window). The spatial
@@ -61,15 +62,14 @@ def run(
     results, none with ground truth or bad options raise `InputError`.
     """
     _check_options(random_orders, spatial_clips, tolerance)
-    results_dir = results_dir or rundir.path(
-        workdir, rundir.EXPLAIN, config.interp.split or config.eval.split
-    )
+    config = train.run_config(config, workdir)
+    results_dir = results_dir or _default_results_dir(config, workdir)
     meta, records, clips = _read(results_dir, config)
     classes = meta["classes"]
     objects = [
         r for r in records if classes[r["label"]] not in synthetic.PAN_CLASSES
     ]
-    model = _load_model(config, workdir, results_dir, classes, clips)
+    model = _load_model(config, workdir, results_dir, meta, clips)
     heatmaps = {i: clip["heatmaps"] for i, clip in clips.items()}
     perturbations = sorted({r["mask"]["perturbation"] for r in objects})
     result = {
@@ -107,6 +107,12 @@ def summary_text(result) -> str:
     )
 
 
+def _default_results_dir(config, workdir):
+    """`explain`'s default results directory of the run."""
+    split = config.interp.split or config.eval.split
+    return rundir.path(workdir, rundir.EXPLAIN, split)
+
+
 def _check_options(random_orders, spatial_clips, tolerance):
     if random_orders < 1:
         raise errors.InputError(
@@ -140,9 +146,23 @@ def _read(results_dir, config):
     return meta, records, clips
 
 
-def _load_model(config, workdir, results_dir, classes, clips):
+def _load_model(config, workdir, results_dir, meta, clips):
     """The trained model, checked against the results it explained."""
-    model, _ = train.load_model(config, workdir)
+    restored = train.restore(config, workdir)
+    model, classes = restored.model, meta["classes"]
+    if "step" not in meta:
+        logging.warning(
+            "%s records no checkpoint step (an older version's results): "
+            "they are taken to explain step %d",
+            results_dir,
+            restored.step,
+        )
+    elif meta["step"] != restored.step:
+        raise errors.InputError(
+            f"{results_dir} explains the checkpoint of step {meta['step']}, "
+            f"the run's latest is of step {restored.step}; explain it again "
+            "into another results directory"
+        )
     if model.output.shape[-1] != len(classes):
         raise errors.InputError(
             f"{results_dir} has {len(classes)} classes, the model "

@@ -1,6 +1,8 @@
 """The job behind `binaries/prepare_data.py`: a source's options by name."""
 
+from tfvidinterp import errors
 from tfvidinterp.data import prepare
+from tfvidinterp.data import sources
 
 
 def run(
@@ -14,6 +16,8 @@ def run(
     seed: int = 0,
     synthetic_background: str = "smooth",
     synthetic_camera: bool = False,
+    validation_fraction: float = sources.VALIDATION_FRACTION,
+    test_fraction: float = sources.TEST_FRACTION,
     **options,
 ) -> dict:
     """Decodes `source` into `output_dir` with `prepare.run`.
@@ -29,11 +33,18 @@ def run(
         seed: Synthetic dataset seed.
         synthetic_background: "smooth" or "texture".
         synthetic_camera: Add the synthetic pan classes.
+        validation_fraction: The folder source's share of validation videos
+            when it has no split folders or column (hashed by path).
+        test_fraction: Its share of test videos, likewise.
         **options: `prepare.run`'s `root`, `splits`, `num_shards`,
             `short_side`, `max_frames`, `num_workers`.
 
     Returns:
         What `prepare.run` returns.
+
+    Raises:
+        errors.InputError: Fractions for a source other than `folder`, or
+            what `prepare.run` raises.
     """
     source_options = {
         "synthetic": dict(
@@ -45,6 +56,7 @@ def run(
             camera=synthetic_camera,
         ),
         "kth": dict(subject_split=kth_split),
+        "folder": _folder_options(source, validation_fraction, test_fraction),
     }
     return prepare.run(
         source,
@@ -52,3 +64,22 @@ def run(
         source_options=source_options.get(source, {}),
         **options,
     )
+
+
+def _folder_options(source, validation_fraction, test_fraction):
+    """The folder source's options: the fractions unlike its defaults.
+
+    The options are stored and compared on a re-run: leaving the defaults
+    out lets a directory prepared before they were options resume.
+    """
+    options = {}
+    if validation_fraction != sources.VALIDATION_FRACTION:
+        options["validation_fraction"] = validation_fraction
+    if test_fraction != sources.TEST_FRACTION:
+        options["test_fraction"] = test_fraction
+    if options and source != "folder":
+        raise errors.InputError(
+            "validation_fraction and test_fraction are options of the folder "
+            f"source only, not of {source}"
+        )
+    return options

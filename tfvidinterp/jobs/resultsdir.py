@@ -186,8 +186,14 @@ def done_ids(path: str) -> set:
 
 def append_records(results, records):
     """Appends `records` (dicts) as JSON lines to the open file `results`,
-    then flushes and syncs them, so a kill loses at most a partial line."""
-    results.write("".join(json.dumps(r) + "\n" for r in records))
+    then flushes and syncs them, so a kill loses at most a partial line.
+    The lines are strict JSON: NaN and infinities become null."""
+    results.write(
+        "".join(
+            json.dumps(files.jsonable(r), allow_nan=False) + "\n"
+            for r in records
+        )
+    )
     results.flush()
     os.fsync(results.fileno())
 

@@ -1,14 +1,32 @@
-"""The fixed layout of a run's working directory."""
+"""The fixed layout of a run's working directory, and what a run records
+about itself: its config, written once, and the classes it learned.
 
+Every job that reads a run checks what it is given against these records,
+so that results of two models never mix unnoticed.
+"""
+
+import json
 import os
 
-CONFIG = "config.json"  # The resolved config of the run.
+from absl import logging
+
+from tfvidinterp import errors
+from tfvidinterp import files
+
+CONFIG = "config.json"  # The resolved config of the run, written once.
+RUN = "run.json"  # {"classes", "dataset"}: what the run was trained on.
 CHECKPOINTS = "ckpt"  # The chief's tf.train checkpoints.
 TENSORBOARD = "tb"  # Event files: tb/train, tb/eval, tb/evaluate.
 MODEL = "model.keras"  # The final trained model.
 EVAL = "eval"  # evaluate's JSON results, one file per split.
 EXPORT = "export"  # SavedModels.
 EXPLAIN = "explain"  # explain's per-clip JSON lines and Grad-CAM maps.
+
+# The config sections that say which model a run holds: a config given to a
+# later job must agree with the run on them.
+MODEL_SECTIONS = ("model_name", "model")
+# What a resumed training run must keep: its model and its data.
+TRAINING_SECTIONS = ("model_name", "model", "input")
 
 
 def path(workdir: str, *names: str) -> str:
@@ -19,3 +37,154 @@ def path(workdir: str, *names: str) -> str:
 def checkpoint_step(path: str) -> int:
     """The step of a checkpoint path `<dir>/ckpt-<step>`."""
     return int(path.rsplit("-", 1)[1])
+
+
+def read_config(workdir: str) -> dict | None:
+    """The run's recorded config; None if `workdir` has no `config.json`.
+
+    Raises:
+        errors.InputError: The file is not JSON.
+    """
+    return _read(path(workdir, CONFIG))
+
+
+def read_classes(workdir: str) -> list | None:
+    """The class names the run was trained on; None if not recorded (a run
+    of a version before `run.json`).
+
+    Raises:
+        errors.InputError: `run.json` is not JSON.
+    """
+    record = _read(path(workdir, RUN))
+    return None if record is None else record.get("classes")
+
+
+def record(workdir: str, config: dict, info: dict, *, write: bool = True):
+    """Records what a training run is, or checks a resumed run against it.
+
+    The first call writes `config.json` and `run.json`; later calls keep
+    them and refuse a config whose model or data differ (a value of the
+    `TRAINING_SECTIONS`), since the checkpoint's weights belong to the
+    recorded ones. A key that only one of the two configs has (a field added
+    or removed by another version of tfvidinterp) is only logged.
+
+    Args:
+        workdir: The run's directory.
+        config: The resolved config, as a dict.
+        info: The dataset's `dataset_info.json`.
+        write: Whether this worker writes the records (the chief).
+
+    Raises:
+        errors.InputError: A recorded config or class list that differs.
+    """
+    recorded = read_config(workdir)
+    if recorded is not None:
+        _refuse_changes(
+            workdir, recorded, config, TRAINING_SECTIONS, "resume it with"
+        )
+    learned = read_classes(workdir)
+    if learned is not None:
+        check_classes(workdir, info["classes"], "the dataset")
+    if not write:
+        return
+    if recorded is None:
+        files.write_json(path(workdir, CONFIG), config)
+    if learned is None:
+        run = {"classes": info["classes"], "dataset": info.get("source")}
+        files.write_json(path(workdir, RUN), run)
+
+
+def check_model_config(workdir: str, recorded: dict, config: dict):
+    """Refuses a config whose model differs from the run's recorded one.
+
+    Raises:
+        errors.InputError: Naming every key of `MODEL_SECTIONS` whose value
+            differs.
+    """
+    _refuse_changes(workdir, recorded, config, MODEL_SECTIONS, "give")
+
+
+def check_classes(workdir: str, classes, where: str):
+    """Refuses `classes` (of `where`) other than those the run learned; a
+    run without `run.json` is not checked (logged).
+
+    Raises:
+        errors.InputError: Other class names, or another number of them.
+    """
+    recorded = read_classes(workdir)
+    if recorded is None:
+        logging.warning(
+            "%s records no class names (no %s); %s's classes are not "
+            "checked against the run's",
+            workdir,
+            RUN,
+            where,
+        )
+        return
+    if list(classes) != list(recorded):
+        changed = [
+            f"{i}: {a!r} -> {b!r}"
+            for i, (a, b) in enumerate(zip(recorded, classes))
+            if a != b
+        ][:3]
+        raise errors.InputError(
+            f"{workdir} was trained on {len(recorded)} classes, {where} "
+            f"has {len(classes)}"
+            + (f" ({', '.join(changed)})" if changed else "")
+            + "; use the dataset the run was trained on"
+        )
+
+
+def differences(recorded: dict, config: dict, sections) -> tuple:
+    """`(changed, one_sided)`: the dotted keys under `sections` whose values
+    differ, as `"key (run: a, given: b)"`, and those only one has."""
+    old, new = (
+        {
+            key: value
+            for key, value in _flatten(files.as_json(c)).items()
+            if any(key == s or key.startswith(s + ".") for s in sections)
+        }
+        for c in (recorded, config)
+    )
+    changed = [
+        f"{key} (run: {old[key]!r}, given: {new[key]!r})"
+        for key in sorted(old.keys() & new.keys())
+        if old[key] != new[key]
+    ]
+    return changed, sorted(old.keys() ^ new.keys())
+
+
+def _refuse_changes(workdir, recorded, config, sections, advice):
+    changed, one_sided = differences(recorded, config, sections)
+    if changed:
+        raise errors.InputError(
+            f"{workdir} holds a run of another config: "
+            f"{', '.join(changed)}; {advice} the run's values "
+            f"({CONFIG}) or choose another workdir"
+        )
+    if one_sided:
+        logging.warning(
+            "Only one of %s and the config given has %s; not compared.",
+            path(workdir, CONFIG),
+            ", ".join(one_sided),
+        )
+
+
+def _flatten(value, prefix=""):
+    """A nested dict as `{"a.b": leaf}`."""
+    if not isinstance(value, dict):
+        return {prefix: value}
+    flat = {}
+    for key, item in value.items():
+        flat.update(_flatten(item, f"{prefix}.{key}" if prefix else key))
+    return flat
+
+
+def _read(filename):
+    if not os.path.exists(filename):
+        return None
+    try:
+        with open(filename) as f:
+            return json.load(f)
+    except (OSError, ValueError) as error:
+        raise errors.InputError(f"cannot read {filename}: {error}") from None

@@ -78,9 +78,14 @@ class Stages:
                 "job's directory; choose another"
             )
         state = _read(self._path)
+        self._directory = directory
         if fresh:
-            for name in {*outputs, *state.get("outputs", ()), state_file}:
-                _remove(os.path.join(directory, name))
+            names = {*outputs, *state.get("outputs", ()), state_file}
+            # All checked before any is deleted: a state file naming a path
+            # outside the directory deletes nothing.
+            paths = [self._inside(os.path.join(directory, n)) for n in names]
+            for path in paths:
+                _remove(path)
             state = {}
         self.state = state or {"format": _FORMAT, "stages": {}}
         # As JSON stores them, so a re-run compares like with like.
@@ -118,7 +123,7 @@ class Stages:
         if status == DONE:
             # Deleted before the new entry is saved: a kill in between
             # leaves the old entry, which still asks for a redo.
-            for path in outputs:
+            for path in [self._inside(path) for path in outputs]:
                 _remove(path)
             entry = stages[stage] = {
                 "fingerprint": fingerprint,
@@ -149,6 +154,26 @@ class Stages:
             for name, entry in self.state["stages"].items()
         }
 
+    def _inside(self, path):
+        """`path`, after refusing one that is not inside the directory.
+
+        Real paths are compared, so neither `..` nor a symbolic link on the
+        way leads a deletion out; a link itself inside is removed as a link.
+
+        Raises:
+            errors.InputError: `path` is the directory itself or outside it.
+        """
+        root = os.path.realpath(self._directory)
+        parent = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+        name = os.path.basename(os.path.abspath(path))
+        inside = os.path.commonpath([root, parent]) == root
+        if not inside or name in ("", ".", ".."):
+            raise errors.InputError(
+                f"{path} is not inside {self._directory}: not deleted; "
+                f"delete {self._directory} by hand if it is this job's"
+            )
+        return os.path.join(parent, name)
+
     def _save(self):
         try:
             files.write_json(self._path, self.state)
@@ -169,6 +194,8 @@ def _read(path):
         isinstance(state, dict)
         and state.get("format") == _FORMAT
         and isinstance(state.get("stages"), dict)
+        and isinstance(state.get("outputs", []), list)
+        and all(isinstance(name, str) for name in state.get("outputs", []))
     ):
         return state
     return {}
@@ -180,7 +207,8 @@ def _fingerprint(value):
 
 
 def _remove(path):
-    if os.path.isdir(path):
+    # A link goes, never what it points to (rmtree refuses links anyway).
+    if os.path.isdir(path) and not os.path.islink(path):
         shutil.rmtree(path)
     elif os.path.lexists(path):
         os.remove(path)

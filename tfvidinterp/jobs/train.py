@@ -8,9 +8,12 @@ chief writes the real checkpoints, the other workers their own copies.
 """
 
 import math
+import re
 import time
+import typing
 
 import keras
+import ml_collections
 import tensorflow as tf
 from absl import logging
 
@@ -22,6 +25,8 @@ from tfvidinterp.data import pipeline
 from tfvidinterp.data import prepare
 from tfvidinterp.jobs import rundir
 from tfvidinterp.report import tensorboard
+
+TRAIN_SPLIT = "train"  # The split training reads.
 
 
 def build_model(config, num_classes):
@@ -81,7 +86,7 @@ def steps_per_epoch(config, info):
     """Steps in one pass over the training split at the global batch size."""
     if config.train.steps_per_epoch:
         return config.train.steps_per_epoch
-    clips = info["splits"]["train"]["num_clips"]
+    clips = info["splits"][TRAIN_SPLIT]["num_clips"]
     return max(clips // config.input.batch_size, 1)
 
 
@@ -101,21 +106,19 @@ def run(config, workdir: str) -> dict:
         distribution strategy, its variables hold one value per replica).
 
     Raises:
-        errors.InputError: for a missing dataset or a config that does not
-            match it.
+        errors.InputError: A missing dataset, a training or evaluation
+            split without clips, a config that does not match the dataset,
+            or a `workdir` holding a run of another model or data.
     """
-    if config.train.mixed_precision:
-        keras.mixed_precision.set_global_policy(config.train.mixed_precision)
-    if config.deterministic:
-        # Process-wide and irreversible: every later op must be deterministic
-        # too, which is what a reproducible run asks for.
-        tf.config.experimental.enable_op_determinism()
-    strategy = distribute.get_strategy(config.strategy)
-    keras.utils.set_random_seed(config.seed)
+    strategy = _set_up(config)
     info = prepare.read_info(config.input.data_dir)
+    _check_schedule(config.train)
+    check_split(config, info, TRAIN_SPLIT)
+    # Every worker checks, so that all of them stop, not the chief alone.
+    rundir.record(
+        workdir, config.to_dict(), info, write=distribute.is_chief(strategy)
+    )
     total_steps = config.train.epochs * steps_per_epoch(config, info)
-    if distribute.is_chief(strategy):
-        files.write_json(rundir.path(workdir, rundir.CONFIG), config.to_dict())
     state = _State(config, workdir, strategy, len(info["classes"]), total_steps)
     start_step = int(state.optimizer.iterations.numpy())
     if int(state.stopped_at.numpy()):
@@ -124,6 +127,9 @@ def run(config, workdir: str) -> dict:
     elif start_step:
         logging.info("Resumed from step %d of %d.", start_step, total_steps)
         print(f"Resumed from step {start_step} of {total_steps}.")
+    if start_step < total_steps:
+        # The loop evaluates at least once, at its last step.
+        check_split(config, info, config.eval.split, evaluation=True)
     began = time.time()
     result = _loop(state, start_step, total_steps)
     if (
@@ -140,6 +146,81 @@ def run(config, workdir: str) -> dict:
         model=state.model,
     )
     return result
+
+
+def _set_up(config):
+    """Sets the process-wide options of `config`; returns its strategy."""
+    if config.train.mixed_precision:
+        keras.mixed_precision.set_global_policy(config.train.mixed_precision)
+    if config.deterministic:
+        # Process-wide and irreversible: every later op must be deterministic
+        # too, which is what a reproducible run asks for.
+        tf.config.experimental.enable_op_determinism()
+    strategy = distribute.get_strategy(config.strategy)
+    keras.utils.set_random_seed(config.seed)
+    return strategy
+
+
+def check_split(config, info, split: str, evaluation: bool = False):
+    """Refuses to train when `split` of the dataset is missing or empty.
+
+    Without this check an empty training split ends the run in a bare
+    `StopIteration` (or hangs a resumed one: its shards repeat forever
+    without a clip), and a missing evaluation split fails only at the first
+    evaluation, after the training steps before it. A split with clips is
+    enough: training repeats the split before batching it, so any number of
+    clips fills a batch.
+
+    Args:
+        config: The experiment config.
+        info: The dataset's `dataset_info.json`.
+        split: The split to check.
+        evaluation: Whether `split` is `config.eval.split` (else the
+            training split), for the advice in the message.
+
+    Raises:
+        errors.InputError: The split is missing or has no clips.
+    """
+    splits = info.get("splits", {})
+    clips = splits.get(split, {}).get("num_clips")
+    if clips is None and split in splits:
+        return  # A count not recorded: the pipeline decides.
+    if clips:
+        if not evaluation and clips < config.input.batch_size:
+            logging.warning(
+                "The %s split has %d clips, fewer than a batch of %d: "
+                "batches repeat clips.",
+                split,
+                clips,
+                config.input.batch_size,
+            )
+        return
+    counts = {name: entry.get("num_clips") for name, entry in splits.items()}
+    others = [s for s, n in counts.items() if n and s != TRAIN_SPLIT]
+    if evaluation and others:
+        advice = f"evaluate another split, e.g. --config.eval.split={others[0]}"
+    else:
+        advice = "prepare the dataset with this split (binaries.prepare_data)"
+    listed = ", ".join(f"{name} ({n} clips)" for name, n in counts.items())
+    raise errors.InputError(
+        f"{'eval.split' if evaluation else 'the training split'} {split!r} "
+        f"of dataset {config.input.data_dir} "
+        f"{'has no clips' if split in splits else 'is missing'} "
+        f"(its splits: {listed or 'none'}); {advice}"
+    )
+
+
+def _check_schedule(train_config):
+    """Refuses step intervals the loop cannot use (a modulo by zero)."""
+    for name in (
+        "log_every_steps",
+        "eval_every_steps",
+        "checkpoint_every_steps",
+    ):
+        if train_config[name] < 1:
+            raise errors.InputError(
+                f"train.{name} must be >= 1, got {train_config[name]}"
+            )
 
 
 class _State:
@@ -165,7 +246,12 @@ class _State:
             _checkpoint_dir(workdir, strategy),
             max_to_keep=config.train.max_checkpoints,
         )
-        checkpoint.restore(self.manager.latest_checkpoint).expect_partial()
+        latest = self.manager.latest_checkpoint
+        if latest:
+            # The model alone first: it must be restored whole (the
+            # optimizer of another config may legitimately differ).
+            restore_weights(self.model, latest)
+        checkpoint.restore(latest).expect_partial()
         self.chief = distribute.is_chief(strategy)
         self.evaluator = (
             Evaluator(self.model, config, workdir) if self.chief else None
@@ -183,7 +269,7 @@ class _State:
             self.strategy.distribute_datasets_from_function(
                 lambda context: pipeline.from_config(
                     config.input,
-                    "train",
+                    TRAIN_SPLIT,
                     batch_size=config.input.batch_size,
                     training=True,
                     input_context=context,
@@ -302,7 +388,7 @@ def _any_worker(strategy, flag: bool) -> bool:
 def _write_run_summaries(writer, config):
     """The resolved config, its hyper-parameters and a few input clips."""
     batch = next(
-        iter(pipeline.from_config(config.input, "train", batch_size=3))
+        iter(pipeline.from_config(config.input, TRAIN_SPLIT, batch_size=3))
     )
     with writer.as_default(step=0):
         tensorboard.write_config(config.to_dict())
@@ -372,20 +458,120 @@ class Evaluator:
         return correct / count
 
 
-def load_model(config, workdir: str):
-    """Rebuilds `config`'s model and restores `workdir`'s latest checkpoint.
+class Restored(typing.NamedTuple):
+    """A run's trained model, as `restore` returns it."""
+
+    model: keras.Model
+    info: dict  # The dataset's dataset_info.json.
+    step: int  # The checkpoint's training step.
+    config: ml_collections.ConfigDict  # The config it was built from.
+
+
+def run_config(config, workdir: str):
+    """The config of the run in `workdir`, for a job that reads the run.
+
+    Args:
+        config: A config overriding the run's (e.g. its `interp` or
+            `eval` options), or None for the run's recorded `config.json`.
+        workdir: The run's directory.
+
+    Returns:
+        `config` if given, else the recorded one as a `ConfigDict`. A run
+        without `config.json` (of an older version) is not checked: the
+        config given is used as it is, with a warning.
 
     Raises:
-        errors.InputError: when the workdir holds no checkpoint.
+        errors.InputError: `config` describes another model than the run's
+            (its `model_name` or `model` differ), or is None for a
+            `workdir` that records no config.
     """
+    recorded = rundir.read_config(workdir)
+    if recorded is None:
+        if config is None:
+            raise errors.InputError(
+                f"{workdir} has no {rundir.CONFIG}: not a training run; "
+                "train it first, or give its --config"
+            )
+        logging.warning(
+            "%s has no %s: the config given is not checked against the run",
+            workdir,
+            rundir.CONFIG,
+        )
+        return config
+    if config is None:
+        return ml_collections.ConfigDict(recorded)
+    rundir.check_model_config(workdir, recorded, config.to_dict())
+    return config
+
+
+def restore(config, workdir: str) -> Restored:
+    """Rebuilds the run's model and restores its latest checkpoint, whole.
+
+    Args:
+        config: As for `run_config`: None for the run's recorded config.
+        workdir: The run's directory.
+
+    Raises:
+        errors.InputError: No checkpoint, a config of another model, a
+            dataset of other classes than the run's, or a checkpoint that
+            does not hold every variable of the model.
+    """
+    config = run_config(config, workdir)
     info = prepare.read_info(config.input.data_dir)
-    model = build_model(config, len(info["classes"]))
+    rundir.check_classes(
+        workdir, info["classes"], f"dataset {config.input.data_dir}"
+    )
     directory = rundir.path(workdir, rundir.CHECKPOINTS)
     latest = tf.train.latest_checkpoint(directory)
     if latest is None:
         raise errors.InputError(
             f"No checkpoint in {directory}; train the model first."
         )
-    tf.train.Checkpoint(model=model).restore(latest).expect_partial()
+    model = build_model(config, len(info["classes"]))
+    restore_weights(model, latest)
     logging.info("Restored %s.", latest)
-    return model, info
+    return Restored(model, info, rundir.checkpoint_step(latest), config)
+
+
+def load_model(config, workdir: str):
+    """`restore`'s `(model, info)`."""
+    restored = restore(config, workdir)
+    return restored.model, restored.info
+
+
+def restore_weights(model: keras.Model, path: str):
+    """Restores every variable of `model` from the checkpoint `path`.
+
+    A checkpoint of another architecture would otherwise restore only the
+    variables that happen to match, silently.
+
+    Raises:
+        errors.InputError: The checkpoint lacks some of the model's
+            variables or holds them in other shapes.
+    """
+    status = None
+    try:
+        status = tf.train.Checkpoint(model=model).restore(path)
+        status.assert_existing_objects_matched()
+    except (AssertionError, ValueError) as error:
+        raise errors.InputError(
+            f"checkpoint {path} is not of the config's model: "
+            f"{_mismatch(error, model)}; give the config it was trained with"
+        ) from None
+    finally:
+        if status is not None:
+            # The optimizer's values are not restored here, by design.
+            status.expect_partial()
+
+
+def _mismatch(error, model) -> str:
+    """What `restore_weights`' error says, in one line."""
+    text = str(error)
+    found = re.search(r"Found (\d+) Python objects", text)
+    if not found:
+        return text.strip().splitlines()[0] if text.strip() else "mismatch"
+    names = re.findall(r"path=([^\s,]+)", text)[:3]
+    return (
+        f"{found[1]} of the model's {len(model.variables)} variables are not "
+        f"in it ({', '.join(names)}{', ...' if int(found[1]) > 3 else ''})"
+    )
