@@ -342,24 +342,15 @@ class PrepareTest(tf.test.TestCase):
             info["options"]["source_options"],
             dict(validation_fraction=0.5, test_fraction=0.25),
         )
-        ids = {
-            split: set(read_split(self.out, split)) for split in info["splits"]
-        }
-        self.assertEqual(set.union(*ids.values()), set(testing.ODD_GOOD))
-        items = {
-            split: {
-                item.id
-                for item in sources.get("folder").items(
-                    self.root,
-                    split,
-                    validation_fraction=0.5,
-                    test_fraction=0.25,
-                )
-            }
-            for split in sources.SPLITS
-        }
-        for split, clip_ids in ids.items():
-            self.assertLessEqual(clip_ids, items[split])
+        # A hash of each path decides its split, as the source says.
+        for split in sources.SPLITS:
+            items = sources.get("folder").items(
+                self.root, split, validation_fraction=0.5, test_fraction=0.25
+            )
+            good = {item.id for item in items} & set(testing.ODD_GOOD)
+            self.assertEqual(set(read_split(self.out, split)), good)
+        counts = {k: v["num_clips"] for k, v in info["splits"].items()}
+        self.assertEqual(counts, dict(train=1, validation=3, test=0))
         other = os.path.join(self.get_temp_dir(), "defaults")
         info = prepare_data.run("folder", other, root=self.root, num_workers=0)
         # The defaults are left out: a directory prepared before the
@@ -386,11 +377,18 @@ class PrepareTest(tf.test.TestCase):
             prepare.run("synthetic", self.out, short_side=32)
         with self.assertRaisesRegex(errors.InputError, "num_shards must be"):
             prepare.run("synthetic", self.out, num_shards=0)
+        # A generated clip that fails is a bad option, not one odd video.
+        options = dict(num_clips=(2, 0, 0), num_frames=0)
+        with self.assertRaisesRegex(errors.InputError, "num_frames must be"):
+            prepare.run(
+                "synthetic", self.out, num_workers=0, source_options=options
+            )
         with self.assertRaisesRegex(errors.InputError, "No such dataset"):
-            prepare.read_info(self.out)
-        os.makedirs(self.out)
+            prepare.read_info(os.path.join(self.get_temp_dir(), "none"))
+        empty = os.path.join(self.get_temp_dir(), "empty")
+        os.makedirs(empty)
         with self.assertRaisesRegex(errors.InputError, "No dataset_info.json"):
-            prepare.read_info(self.out)
+            prepare.read_info(empty)
 
 
 if __name__ == "__main__":

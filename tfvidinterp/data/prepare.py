@@ -429,41 +429,44 @@ def _run_until_broken(pool, function, todo, suspects, window_size, if_died):
 def _encode(job):
     """Returns (serialized example, None) or (None, reason).
 
-    Any exception is a reason: one odd video must not stop a run that may
-    have hours of decoding left. An unforeseen one is named by its type.
+    Any exception reading a video is a reason: one odd file must not stop a
+    run that may have hours of decoding left. An unforeseen one is named by
+    its type. A synthetic clip is generated, not read: its failure is a bad
+    option or a bug, the same for every clip, and stops the run.
     """
     item, short_side, max_frames = job
-    try:
-        if item.path is None:
-            clip = synthetic.generate_clip(
-                item.metadata["seed"],
-                item.label,
-                item.metadata["num_frames"],
-                item.metadata["image_size"],
-                background=item.metadata["background"],
-                camera=item.metadata["camera"],
-            )
-            frames, count, ground_truth = clip.frames, len(clip.frames), clip
-        else:
-            video = video_io.read(
-                item.path, max_frames, short_side, item.metadata.get("frames")
-            )
-            frames, count, ground_truth = video.frames, video.num_frames, None
-        serialized = tfrecord.encode_example(
-            frames,
+    if item.path is None:
+        clip = synthetic.generate_clip(
+            item.metadata["seed"],
             item.label,
-            item.label_text,
-            item.id,
-            count,
-            ground_truth=ground_truth,
+            item.metadata["num_frames"],
+            item.metadata["image_size"],
+            background=item.metadata["background"],
+            camera=item.metadata["camera"],
         )
+        return _serialize(item, clip.frames, len(clip.frames), clip), None
+    try:
+        video = video_io.read(
+            item.path, max_frames, short_side, item.metadata.get("frames")
+        )
+        return _serialize(item, video.frames, video.num_frames), None
     except video_io.DecodeError as error:
         return None, error.reason
     except errors.InputError as error:
         return None, str(error)
     except Exception as error:  # Any failure is this clip's alone.
         return None, f"{type(error).__name__}: {error}"
-    return serialized, None
+
+
+def _serialize(item, frames, num_frames, ground_truth=None):
+    return tfrecord.encode_example(
+        frames,
+        item.label,
+        item.label_text,
+        item.id,
+        num_frames,
+        ground_truth=ground_truth,
+    )
 
 
 def _write_summary(output_dir, source, described, shards, options):

@@ -289,9 +289,13 @@ def read_kth_sequences(path: str) -> dict:
     Returns:
         {video name: [(first, last), ...]}, frame numbers 1-based inclusive
         as in the file. Lines in other formats (the header) are skipped.
+        Ranges are not checked here: one that holds no frame (`0-10`,
+        `100-50`) becomes a clip that `prepare` rejects, with the reason
+        (`video_io.read`).
     """
     ranges = {}
-    with open(path) as f:
+    # The file is ASCII; a stray byte must not stop the listing.
+    with open(path, encoding="utf-8", errors="replace") as f:
         for line in f:
             match = _KTH_SEQUENCE.match(line)
             if match:

@@ -54,6 +54,11 @@ def decode(
 ) -> np.ndarray:
     """Decodes a video to upright RGB frames of one size: `read(...).frames`.
 
+    Frames are turned by the stream's rotation, and frames whose size
+    differs from the first kept frame's (a stream whose size changes
+    part-way) are resized to it. With `max_frames`, memory holds only the
+    kept frames, however long the video (see `read`).
+
     Args:
         path: A video file (any container and codec FFmpeg reads).
         max_frames: If set, keep at most this many frames, spread uniformly
@@ -79,10 +84,9 @@ def read(
     """Decodes a video to RGB, keeping only the frames it returns.
 
     Memory does not grow with the video's length: with `max_frames`, the
-    frames are counted first (by reading packets, without decoding), and the
-    decoding keeps and converts only the picked ones, each resized as it
-    comes. Should the count prove wrong (a packet without a frame), the
-    video is decoded again with the decoded count.
+    frames are counted first (from packets, without decoding), then only
+    the picked ones are kept, each resized as it comes. Should the count
+    prove wrong (a packet without a frame), it decodes again.
 
     Any pixel format (grayscale, 10-bit, odd sizes) is converted to RGB.
     Frames are turned upright by the stream's rotation (a display matrix,
@@ -119,6 +123,19 @@ def read(
             `max_frames` < 1.
     """
     _check_request(max_frames, frame_range)
+    frames, count = _read_checked(path, max_frames, short_side, frame_range)
+    start, stop = _span(count, frame_range)
+    if start >= stop:
+        raise DecodeError(
+            path,
+            f"frame range {frame_range[0]}-{frame_range[1]} starts after "
+            f"the last of its {count} frames",
+        )
+    return Video(np.stack(frames), stop - start)
+
+
+def _read_checked(path, max_frames, short_side, frame_range):
+    """`_read_frames`, with what FFmpeg reports as `DecodeError`s."""
     if not os.path.isfile(path):
         raise DecodeError(path, "no such file")
     failure = None
@@ -136,14 +153,7 @@ def read(
         raise DecodeError(path, f"corrupt or truncated ({messages[0]})")
     if not count:
         raise DecodeError(path, "the video has no frames")
-    start, stop = _span(count, frame_range)
-    if start >= stop:
-        raise DecodeError(
-            path,
-            f"frame range {frame_range[0]}-{frame_range[1]} starts after "
-            f"the last of its {count} frames",
-        )
-    return Video(np.stack(frames), stop - start)
+    return frames, count
 
 
 def _check_request(max_frames, frame_range):
