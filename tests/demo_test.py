@@ -11,8 +11,11 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 from unittest import mock
 
+import pytest
 import tensorflow as tf
 
 from tests import testing
@@ -459,6 +462,63 @@ class DemoTest(tf.test.TestCase):
                     other, self.configs, self.compare, fresh=fresh
                 )
         self.assertEqual(os.listdir(other), ["notes.json"])
+
+    def tamper(self):
+        """A file outside the demo, and its state file listing it."""
+        outside = os.path.join(self.get_temp_dir(), "outside.txt")
+        _write(outside, {"the user's": True})
+        state = self.read(demo.STATE)
+        state["outputs"].append(os.path.relpath(outside, self.workdir))
+        _write(self.path(demo.STATE), state)
+        return outside
+
+    def test_fresh_never_deletes_outside_the_demo(self):
+        self.run_demo()
+        outside = self.tamper()
+        with self.assertRaisesRegex(
+            errors.InputError,
+            f"^{self.workdir}/../outside.txt is not inside {self.workdir}: "
+            f"not deleted; delete {self.workdir} by hand",
+        ):
+            self.run_demo(fresh=True)
+        self.assertTrue(os.path.exists(outside))
+        self.assertTrue(os.path.exists(self.path("i3d", "model.keras")))
+
+    @pytest.mark.slow
+    def test_binary_refuses_a_tampered_state_file_in_one_line(self):
+        self.run_demo()
+        outside = self.tamper()
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "binaries.demo",
+                f"--workdir={self.workdir}",
+                "--fresh",
+                "--smoke",
+            ],
+            cwd=testing.REPO,
+            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        self.assertEqual(result.returncode, 2, result.stderr[-2000:])
+        lines = [
+            line
+            for line in result.stderr.splitlines()
+            if line.startswith("demo.py:")
+        ]
+        self.assertEqual(
+            lines,
+            [
+                f"demo.py: error: {self.workdir}/../outside.txt is not inside "
+                f"{self.workdir}: not deleted; delete {self.workdir} by hand "
+                "if it is this job's"
+            ],
+        )
+        self.assertNotIn("Traceback", result.stderr)
+        self.assertTrue(os.path.exists(outside))
 
     def test_each_frame_size_gets_its_own_dataset(self):
         self.configs["clstm"].input.image_size = 16

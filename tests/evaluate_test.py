@@ -1,7 +1,9 @@
 """Tests for tfvidinterp.jobs.evaluate and the evaluate and export binaries."""
 
+import copy
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -12,6 +14,7 @@ import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
 
 from tests import testing
+from tfvidinterp import errors
 from tfvidinterp.jobs import evaluate
 from tfvidinterp.jobs import rundir
 
@@ -77,6 +80,62 @@ class EvaluateTest(testing.TrainedRunTestCase):
             set(accumulator.Tags()["tensors"]),
         )
 
+    def test_run_reads_the_runs_own_config(self):
+        given = evaluate.run(self.config, self.workdir)
+        self.assertEqual(evaluate.run(None, self.workdir), given)
+        # A config given may change what is evaluated, not the model.
+        config = copy.deepcopy(self.config)
+        config.eval.batch_size = 3
+        self.assertEqual(evaluate.run(config, self.workdir), given)
+        with self.assertRaisesRegex(
+            errors.InputError, "^split 'test' of dataset .* is missing; choose"
+        ):
+            evaluate.run(None, self.workdir, "test")
+        with self.assertRaisesRegex(
+            errors.InputError, "nothing has no config.json: not a training run"
+        ):
+            evaluate.run(None, os.path.join(self.root, "nothing"))
+
+    def test_a_config_of_another_model_is_refused(self):
+        for changes, named in (
+            (
+                dict(model_name="i3d"),
+                r"model_name \(run: 'clstm', given: 'i3d'\)",
+            ),
+            (dict(filters=8), r"model\.filters \(run: 4, given: 8\)"),
+        ):
+            config = copy.deepcopy(self.config)
+            if "model_name" in changes:
+                config.model_name = changes["model_name"]
+            else:
+                config.model.update(changes)
+            with self.assertRaisesRegex(
+                errors.InputError,
+                f"run holds a run of another config: {named}; leave out "
+                "--config to use the run's own",
+            ):
+                evaluate.run(config, self.workdir)
+
+    def test_a_dataset_of_other_classes_is_refused(self):
+        with open(rundir.path(self.workdir, rundir.RUN)) as f:
+            record = json.load(f)
+        self.assertEqual(record["dataset"], "synthetic")
+        record["classes"] = record["classes"][:5]
+        other = os.path.join(self.get_temp_dir(), "other_run")
+        os.makedirs(other)
+        for name in (rundir.CONFIG, rundir.CHECKPOINTS):
+            source = rundir.path(self.workdir, name)
+            copy_ = shutil.copytree if os.path.isdir(source) else shutil.copy
+            copy_(source, rundir.path(other, name))
+        with open(rundir.path(other, rundir.RUN), "w") as f:
+            json.dump(record, f)
+        with self.assertRaisesRegex(
+            errors.InputError,
+            "other_run was trained on 5 classes, dataset .* has 6; use the "
+            "dataset the run was trained on$",
+        ):
+            evaluate.run(None, other)
+
     @pytest.mark.slow
     def test_binaries_export_evaluate_and_fail_cleanly(self):
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
@@ -115,6 +174,51 @@ class EvaluateTest(testing.TrainedRunTestCase):
             ],
         )
         self.assertNotIn("Traceback", empty.stderr)
+
+    @pytest.mark.slow
+    def test_binaries_refuse_a_config_of_another_model(self):
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+
+        def run(binary, *flags):
+            return subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    f"binaries.{binary}",
+                    f"--workdir={self.workdir}",
+                    *flags,
+                ],
+                cwd=testing.REPO,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+
+        # Without --config: the run's own.
+        own = run("evaluate", "--split=validation")
+        self.assertEqual(own.returncode, 0, own.stderr[-2000:])
+        self.assertIn('"split": "validation"', own.stdout)
+        i3d = [
+            "--config=configs/i3d_synthetic.py:smoke",
+            f"--config.input.data_dir={self.data_dir}",
+        ]
+        for binary in ("evaluate", "explain", "export"):
+            result = run(binary, *i3d)
+            self.assertEqual(result.returncode, 2, result.stderr[-2000:])
+            lines = [
+                line
+                for line in result.stderr.splitlines()
+                if line.startswith(f"{binary}.py:")
+            ]
+            self.assertLen(lines, 1)
+            self.assertRegex(
+                lines[0],
+                f"^{binary}.py: error: {self.workdir} holds a run of another "
+                r"config: .*model_name \(run: 'clstm', given: 'i3d'\); leave "
+                r"out --config to use the run's own \(config\.json\)",
+            )
+            self.assertNotIn("Traceback", result.stderr)
 
 
 if __name__ == "__main__":

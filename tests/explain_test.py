@@ -114,6 +114,7 @@ class ExplainTest(testing.TrainedRunTestCase):
         with open(os.path.join(directory, "meta.json")) as f:
             meta = json.load(f)
         self.assertEqual(meta["split"], "validation")
+        self.assertEqual(meta["step"], 2)  # The checkpoint's.
         self.assertEqual(
             (meta["run"], meta["model_name"], meta["dataset"]),
             ("run", "clstm", "synthetic"),
@@ -234,6 +235,63 @@ class ExplainTest(testing.TrainedRunTestCase):
                 got["original_score"], want["original_score"], atol=1e-6
             )
 
+    def test_results_of_another_checkpoint_step_are_refused(self):
+        directory = self.copy_of_first()
+        meta_file = os.path.join(directory, "meta.json")
+        with open(meta_file) as f:
+            meta = json.load(f)
+        with open(meta_file, "w") as f:
+            json.dump(dict(meta, step=1), f)
+        with self.assertRaisesRegex(
+            errors.InputError,
+            f"^{directory} holds results of the checkpoint of step 1, the "
+            "model now is of step 2; choose another output_dir$",
+        ):
+            explain.run(
+                self.config, self.workdir, max_clips=4, output_dir=directory
+            )
+        # A directory of an older version records no step: it is resumed
+        # as before, and stays in its format.
+        del meta["step"]
+        with open(meta_file, "w") as f:
+            json.dump(meta, f)
+        summary = explain.run(
+            self.config, self.workdir, max_clips=4, output_dir=directory
+        )
+        self.assertEqual((summary["clips"], summary["skipped"]), (1, 3))
+        with open(meta_file) as f:
+            self.assertEqual(json.load(f), meta)
+
+    def test_videos_of_the_same_name_are_different_clips(self):
+        clip = np.arange(16)[:, None, None, None] * 12 + np.zeros(
+            (16, 40, 48, 3)
+        )
+        paths = [
+            os.path.join(self.get_temp_dir(), folder, "clip.mp4")
+            for folder in ("a", "b")
+        ]
+        for path, offset in zip(paths, (0, 50)):
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            video_io.encode(path, (clip + offset).astype(np.uint8))
+        directory = os.path.join(self.get_temp_dir(), "videos")
+        config = copy.deepcopy(self.config)
+        config.interp.target = "predicted"
+        explainer = explain.load_explainer(config, self.workdir)
+        for path in paths:
+            summary = explain.run(
+                config,
+                self.workdir,
+                video=path,
+                output_dir=directory,
+                explainer=explainer,
+            )
+            self.assertEqual((summary["clips"], summary["skipped"]), (1, 0))
+        records = _records(directory)
+        self.assertEqual(
+            [r["id"] for r in records], [os.path.realpath(p) for p in paths]
+        )
+        self.assertNotEqual(*[r["gradcam"]["file"] for r in records])
+
     def test_read_ids(self):
         path = os.path.join(self.get_temp_dir(), "ids.txt")
         with open(path, "w") as f:
@@ -293,6 +351,7 @@ class ExplainTest(testing.TrainedRunTestCase):
             (dict(layer="nope"), "has no layer 'nope'"),
             (dict(layer="Logits"), "no time axis"),
             (dict(target="best"), "unknown interp.target"),
+            (dict(beta=0.5), "mask beta must be a finite number >= 1"),
         ):
             with self.assertRaisesRegex(errors.InputError, message) as caught:
                 explain.run(config_with(**interp), self.workdir)
@@ -348,7 +407,7 @@ class ExplainTest(testing.TrainedRunTestCase):
         result = run(good)
         self.assertEqual(result.returncode, 0, result.stderr[-2000:])
         [record] = _records(output_dir)
-        self.assertEqual(record["id"], "clip 1.mp4")
+        self.assertEqual(record["id"], os.path.realpath(good))
         self.assertIsNone(record["label"])
         self.assertIsNone(record["split"])
         self.assertIsNone(record["true_class_score"])
@@ -359,7 +418,8 @@ class ExplainTest(testing.TrainedRunTestCase):
         )
         self.assertLen(record["mask"]["mask"], FRAMES)
         self.assertRegex(
-            record["gradcam"]["file"], r"^gradcam/clip_1\.mp4-[0-9a-f]{8}\.npz$"
+            record["gradcam"]["file"],
+            r"^gradcam/.*_clip_1\.mp4-[0-9a-f]{8}\.npz$",
         )
         clip = resultsdir.read_gradcam(output_dir, record)
         frames, heatmaps = clip["frames"], clip["heatmaps"]

@@ -458,9 +458,22 @@ class FaithfulnessRunTest(testing.TrainedRunTestCase):
         config = self.config.copy_and_resolve_references()
         config.model_name = "i3d"
         with self.assertRaisesRegex(
-            errors.InputError, "explains a clstm model, the config is a i3d$"
+            errors.InputError,
+            r"holds a run of another config: model_name \(run: 'clstm', "
+            "given: 'i3d'\\); leave out --config",
         ):
             faithfulness.run(config, self.workdir, directory)
+        meta_file = os.path.join(directory, "meta.json")
+        with open(meta_file) as f:
+            meta = json.load(f)
+        with open(meta_file, "w") as f:
+            json.dump(dict(meta, step=1), f)
+        with self.assertRaisesRegex(
+            errors.InputError,
+            "bad explains the checkpoint of step 1, the run's latest is of "
+            "step 2; explain it again into another results directory$",
+        ):
+            faithfulness.run(None, self.workdir, directory)
         with self.assertRaisesRegex(
             errors.InputError, "random_orders must be >= 1"
         ):

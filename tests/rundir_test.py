@@ -94,7 +94,9 @@ class RunDirTest(tf.test.TestCase):
         )
         with self.assertRaisesRegex(
             errors.InputError,
-            r"model_name \(run: 'clstm', given: 'i3d'\); give the run's values",
+            r"model_name \(run: 'clstm', given: 'i3d'\); leave out --config "
+            r"to use the run's own \(config\.json\), or give one of the same "
+            "model$",
         ):
             rundir.check_model_config(
                 self.workdir, recorded, _with(model_name="i3d")

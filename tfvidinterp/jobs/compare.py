@@ -247,10 +247,24 @@ def _gif_row(results, record, config):
     scale = max(1, math.ceil(config.gif_min_height / frames.shape[1]))
     lines = [
         f"{results['label']}, target: {target}",
-        gif.caption(record, classes),
+        gif.caption(_null_as_nan(record), classes),
     ]
     return gif.row_frames(
         frames, clip["heatmaps"], record["mask"]["binary_mask"], lines, scale
+    )
+
+
+def _null_as_nan(record):
+    """`record` with its null scores as NaN: results are strict JSON, so a
+    NaN score (a model's NaN output) is stored as null."""
+
+    def nan(value):
+        return math.nan if value is None else value
+
+    return dict(
+        record,
+        original_score=nan(record["original_score"]),
+        mask={key: nan(value) for key, value in record["mask"].items()},
     )
 
 

@@ -43,7 +43,7 @@ def read_config(workdir: str) -> dict | None:
     """The run's recorded config; None if `workdir` has no `config.json`.
 
     Raises:
-        errors.InputError: The file is not JSON.
+        errors.InputError: The file is not a JSON object.
     """
     return _read(path(workdir, CONFIG))
 
@@ -53,7 +53,7 @@ def read_classes(workdir: str) -> list | None:
     of a version before `run.json`).
 
     Raises:
-        errors.InputError: `run.json` is not JSON.
+        errors.InputError: `run.json` is not a JSON object.
     """
     record = _read(path(workdir, RUN))
     return None if record is None else record.get("classes")
@@ -80,7 +80,12 @@ def record(workdir: str, config: dict, info: dict, *, write: bool = True):
     recorded = read_config(workdir)
     if recorded is not None:
         _refuse_changes(
-            workdir, recorded, config, TRAINING_SECTIONS, "resume it with"
+            workdir,
+            recorded,
+            config,
+            TRAINING_SECTIONS,
+            f"resume it with the run's values ({CONFIG}) or choose another "
+            "workdir",
         )
     learned = read_classes(workdir)
     if learned is not None:
@@ -101,7 +106,14 @@ def check_model_config(workdir: str, recorded: dict, config: dict):
         errors.InputError: Naming every key of `MODEL_SECTIONS` whose value
             differs.
     """
-    _refuse_changes(workdir, recorded, config, MODEL_SECTIONS, "give")
+    _refuse_changes(
+        workdir,
+        recorded,
+        config,
+        MODEL_SECTIONS,
+        f"leave out --config to use the run's own ({CONFIG}), or give one "
+        "of the same model",
+    )
 
 
 def check_classes(workdir: str, classes, where: str):
@@ -159,8 +171,7 @@ def _refuse_changes(workdir, recorded, config, sections, advice):
     if changed:
         raise errors.InputError(
             f"{workdir} holds a run of another config: "
-            f"{', '.join(changed)}; {advice} the run's values "
-            f"({CONFIG}) or choose another workdir"
+            f"{', '.join(changed)}; {advice}"
         )
     if one_sided:
         logging.warning(
@@ -185,6 +196,9 @@ def _read(filename):
         return None
     try:
         with open(filename) as f:
-            return json.load(f)
+            value = json.load(f)
     except (OSError, ValueError) as error:
         raise errors.InputError(f"cannot read {filename}: {error}") from None
+    if not isinstance(value, dict):
+        raise errors.InputError(f"{filename} is not a JSON object")
+    return value
