@@ -406,10 +406,14 @@ def _unbatch(dataset, wanted):
 
 def _video_clip(path, num_frames, image_size):
     """One clip of a video file, prepared as the pipeline prepares clips."""
-    # Resizing while decoding keeps a long video's frames small in memory;
-    # the short side still covers the crop, so the pipeline's resize and
-    # crop below decide the input.
-    frames = video_io.decode(path, short_side=int(np.max(image_size)))
+    # Decoding keeps only the frames `sample_indices` takes (the middle of
+    # each of `num_frames` segments, as `max_frames` does; a shorter video
+    # keeps all and repeats them below), resized while decoding, so memory
+    # does not grow with the video's length; the short side still covers
+    # the crop, so the pipeline's resize and crop below decide the input.
+    frames = video_io.decode(
+        path, max_frames=num_frames, short_side=int(np.max(image_size))
+    )
     video = tf.gather(frames, video_ops.sample_indices(len(frames), num_frames))
     video = video_ops.resize_short_side(video, image_size)
     video = video_ops.center_crop(video, image_size)
