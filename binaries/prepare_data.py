@@ -2,7 +2,7 @@ r"""Decodes a video source once into sharded TFRecords; re-run to resume.
 
     python -m binaries.prepare_data --output_dir=data/synthetic
     python -m binaries.prepare_data --source=kth --root=/data/kth \
-        --kth_split=official --output_dir=data/kth_official
+        --kth_split=official --output_dir=data/kth_official  # --check first
 """
 
 from absl import flags
@@ -15,6 +15,7 @@ from tfvidinterp.jobs import prepare_data
 _SOURCE = flags.DEFINE_enum(
     "source", "synthetic", [*sources.SOURCES], "Video source."
 )
+flags.DEFINE_boolean("check", False, "Dry run: list, sample and estimate.")
 _OUTPUT_DIR = flags.DEFINE_string("output_dir", None, "Dataset directory.")
 flags.DEFINE_string("root", None, "Source directory (or folder CSV).")
 flags.DEFINE_list("splits", None, "Splits to write; default all.")
@@ -42,7 +43,7 @@ flags.mark_flag_as_required("output_dir")
 _OPTIONS = (
     "root splits num_shards short_side max_frames num_workers kth_split "
     "synthetic_clips num_frames image_size seed synthetic_background "
-    "synthetic_camera validation_fraction test_fraction"
+    "synthetic_camera validation_fraction test_fraction check"
 ).split()
 
 

@@ -49,7 +49,7 @@ class PrepareDataBinaryTest(tf.test.TestCase):
         root = os.path.join(self.get_temp_dir(), "videos")
         out = os.path.join(self.get_temp_dir(), "out")
         testing.write_odd_videos(root)
-        result = run_binary(
+        args = [
             f"--output_dir={out}",
             "--source=folder",
             f"--root={root}",
@@ -57,16 +57,66 @@ class PrepareDataBinaryTest(tf.test.TestCase):
             "--num_workers=2",
             "--validation_fraction=0.4",
             "--test_fraction=0.3",
+        ]
+        # The hash puts one video in test, b/zero.avi, of 0 bytes.
+        self.assertOneLineError(
+            run_binary(*args),
+            re.escape(
+                "Split test has no video to decode: none of its 1 files is "
+                "there (most often 'an empty file': 1), e.g. "
+                f"{root}/b/zero.avi; prepare_data --check shows where"
+            ),
         )
+        self.assertFalse(os.path.exists(out))
+        result = run_binary(*args, "--splits=train,validation")
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertNotIn("Traceback", result.stderr)
         splits = prepare.read_info(out)["splits"]
         self.assertEqual(sum(s["num_clips"] for s in splits.values()), 4)
-        self.assertEqual(sum(s["num_rejected"] for s in splits.values()), 4)
+        self.assertEqual(sum(s["num_rejected"] for s in splits.values()), 3)
         with open(os.path.join(out, prepare.REJECTED_FILE)) as f:
             rejected = sorted(line.split("\t")[1] for line in f)
-        names = sorted(testing.ODD_BAD)
+        names = sorted(set(testing.ODD_BAD) - {"b/zero.avi"})
         self.assertEqual(rejected, [os.path.join(root, n) for n in names])
+        # Not a terminal: plain lines, then the warning of validation's
+        # 3 rejections in 4.
+        self.assertNotIn("\r", result.stdout)
+        self.assertRegex(result.stdout, "^Prepared 7 of 7 videos ")
+        self.assertIn(
+            "WARNING: 1 split(s) lost more than 5% of their videos:\n"
+            "  - validation: 3 of 4 videos rejected (75%), most often ",
+            result.stdout,
+        )
+
+    def test_ssv2_as_downloaded_check_run_and_a_split_without_clips(self):
+        root = os.path.join(self.get_temp_dir(), "ssv2")
+        out = os.path.join(self.get_temp_dir(), "out")
+        folder = testing.write_ssv2_official(root)
+        args = [f"--output_dir={out}", "--source=ssv2", f"--root={root}"]
+        result = run_binary(*args, "--check")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertFalse(os.path.exists(out))
+        self.assertIn(
+            f"  videos: {folder}, 5 of the 6 listed there", result.stdout
+        )
+        self.assertRegex(
+            result.stdout,
+            r"\ntotal +4 +0 +2 +1\n\nmissing in test: 1 .*\nsample: 5 videos ",
+        )
+        result = run_binary(*args)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn(
+            f"Clips in {out}: train 4, test 1 (1 rejected).", result.stdout
+        )
+        self.assertIn("  - test: 1 of 2 videos rejected (50%)", result.stdout)
+        with open(os.path.join(folder, "201.webm"), "wb") as f:
+            f.write(b"an interrupted download")
+        other = os.path.join(self.get_temp_dir(), "other")
+        self.assertOneLineError(
+            run_binary(f"--output_dir={other}", *args[1:]),
+            "Wrote no clip for split test: all 2 videos rejected, most often "
+            f".*; see {re.escape(other)}/rejected.txt$",
+        )
 
     def assertOneLineError(self, result, message):
         self.assertEqual(result.returncode, 2, result.stderr)

@@ -1,7 +1,9 @@
 """Tests for tfvidinterp.data.prepare: real videos in, TFRecords read back."""
 
+import contextlib
 import fcntl
 import glob
+import io
 import os
 from unittest import mock
 
@@ -330,13 +332,24 @@ class PrepareTest(tf.test.TestCase):
 
     def test_folder_fractions_through_the_job(self):
         testing.write_odd_videos(self.root)
+        fractions = dict(validation_fraction=0.5, test_fraction=0.25)
+        # The hash puts one video in test: b/zero.avi, of 0 bytes.
+        with self.assertRaisesRegex(
+            errors.InputError,
+            "^Split test has no video to decode: none of its 1 files is "
+            "there \\(most often 'an empty file': 1\\), e.g. .*zero.avi; "
+            "prepare_data --check shows where the source looked$",
+        ):
+            prepare_data.run(
+                "folder", self.out, root=self.root, num_workers=0, **fractions
+            )
         info = prepare_data.run(
             "folder",
             self.out,
             root=self.root,
-            validation_fraction=0.5,
-            test_fraction=0.25,
+            splits=["train", "validation"],
             num_workers=0,
+            **fractions,
         )
         self.assertEqual(
             info["options"]["source_options"],
@@ -350,9 +363,11 @@ class PrepareTest(tf.test.TestCase):
             good = {item.id for item in items} & set(testing.ODD_GOOD)
             self.assertEqual(set(read_split(self.out, split)), good)
         counts = {k: v["num_clips"] for k, v in info["splits"].items()}
-        self.assertEqual(counts, dict(train=1, validation=3, test=0))
+        self.assertEqual(counts, dict(train=1, validation=3))
         other = os.path.join(self.get_temp_dir(), "defaults")
-        info = prepare_data.run("folder", other, root=self.root, num_workers=0)
+        info = prepare_data.run(
+            "folder", other, root=self.root, splits=["train"], num_workers=0
+        )
         # The defaults are left out: a directory prepared before the
         # fractions were options still resumes.
         self.assertEqual(info["options"]["source_options"], {})
@@ -389,6 +404,75 @@ class PrepareTest(tf.test.TestCase):
         os.makedirs(empty)
         with self.assertRaisesRegex(errors.InputError, "No dataset_info.json"):
             prepare.read_info(empty)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+class ProgressTest(tf.test.TestCase):
+    def run_progress(self, stream, **kwargs):
+        """30 videos of 2 MB at 3 s each, then a rejection."""
+        now = [100.0]
+        progress = prepare.Progress(
+            1000, stream, clock=lambda: now[0], **kwargs
+        )
+        for _ in range(30):
+            now[0] += 3
+            progress.add(2_000_000)
+        now[0] += 3
+        progress.add(rejected=True)
+        progress.end()
+
+    def test_plain_lines_when_stdout_is_not_a_terminal(self):
+        stream = io.StringIO()
+        self.run_progress(stream, interval=60)
+        self.assertEqual(
+            stream.getvalue().splitlines(),
+            [
+                # 20 videos in 60 s: 980 to go at 1/3 a second.
+                "Prepared 20 of 1,000 videos (2%), 0.3 videos/s, 0:49:00 "
+                "left, 40.0 MB written, 0 rejected",
+                "Prepared 31 of 1,000 videos (3%) in 0:01:33, 0.3 videos/s, "
+                "60.0 MB written, 1 rejected",
+            ],
+        )
+
+    def test_one_line_redrawn_on_a_terminal(self):
+        stream = _Terminal()
+        self.run_progress(stream)
+        text = stream.getvalue()
+        self.assertEqual(text.count("\r"), 32)  # Each add, and the end.
+        self.assertEqual(text.count("\n"), 1)
+        self.assertTrue(text.endswith("1 rejected\033[K\n"))
+        self.assertIn("\rPrepared 1 of 1,000 videos (0%), 0.3 videos/s, ", text)
+
+    def test_a_real_run_prints_plain_lines(self):
+        root = os.path.join(self.get_temp_dir(), "videos")
+        write_mix(root)
+        with contextlib.redirect_stdout(io.StringIO()) as stdout:
+            prepare.run(
+                "folder",
+                os.path.join(self.get_temp_dir(), "out"),
+                root=root,
+                num_workers=0,
+                source_options=dict(test_fraction=0.0),
+            )
+        self.assertRegex(
+            stdout.getvalue(),
+            r"^Prepared 7 of 7 videos \(100%\) in 0:00:\d\d, [\d.]+ "
+            r"videos/s, [\d.]+ kB written, 3 rejected\n$",
+        )
+
+    def test_formats(self):
+        self.assertEqual(prepare.format_duration(None), "?")
+        self.assertEqual(prepare.format_duration(3725.4), "1:02:05")
+        self.assertEqual(prepare.format_duration(100 * 3600), "100:00:00")
+        self.assertEqual(prepare.format_size(999), "999 B")
+        self.assertEqual(prepare.format_size(1000), "1.0 kB")
+        self.assertEqual(prepare.format_size(1.52e9), "1.5 GB")
+        self.assertEqual(prepare.format_size(2e15), "2000.0 TB")
 
 
 if __name__ == "__main__":

@@ -60,6 +60,9 @@ class SyntheticSourceTest(tf.test.TestCase):
         options = dict(num_clips=(10, 0, 4), num_frames=8, image_size=32)
         described = source.describe(None, **options)
         self.assertEqual(described.splits, ("train", "test"))
+        self.assertEqual(
+            described.layout, ("videos: generated, train 10, test 4",)
+        )
         self.assertEqual(described.classes[0], "left_to_right")
         train = list(source.items(None, "train", **options))
         counts = collections.Counter(item.label for item in train)
@@ -100,7 +103,7 @@ class SyntheticSourceTest(tf.test.TestCase):
             sources.get("nope")
 
 
-class SSv2SourceTest(tf.test.TestCase):
+class SSv2SourceTest(tf.test.TestCase, parameterized.TestCase):
     def test_labels_splits_and_frame_counts(self):
         root = self.get_temp_dir()
         write_ssv2(root)
@@ -117,6 +120,81 @@ class SSv2SourceTest(tf.test.TestCase):
         self.assertEqual(counts, [5, 7, 4])
         test = list(source.items(root, "test"))
         self.assertEqual([(item.id, item.label) for item in test], [("201", 2)])
+        self.assertEqual(
+            described.layout[0], f"videos: {root}, 4 of the 4 listed there"
+        )
+
+    @parameterized.product(naming=["plain", "prefixed"], nested=[True, False])
+    def test_official_layouts(self, naming, nested):
+        root = self.get_temp_dir()
+        folder = testing.write_ssv2_official(root, naming, nested)
+        source = sources.get("ssv2")
+        described = source.describe(root)
+        self.assertEqual(described.classes, tuple(testing.SSV2_CLASSES))
+        # test.json, without labels, is not taken for a split.
+        self.assertEqual(described.splits, ("train", "test"))
+        labels, pattern = testing.SSV2_NAMINGS[naming]
+
+        def label_file(name):
+            return os.path.join(root, labels, pattern.format(name))
+
+        self.assertEqual(
+            described.layout,
+            (
+                f"videos: {folder}, 5 of the 6 listed there",
+                f"labels: {label_file('labels')}",
+                f"train: {label_file('train')}, 4 videos",
+                f"test: {label_file('validation')}, 2 videos (the official "
+                "validation list)",
+                f"not prepared: {label_file('test')}, 2 videos without "
+                "labels (the official test list)",
+            ),
+        )
+        train = list(source.items(root, "train"))
+        self.assertEqual(
+            [(item.id, item.label) for item in train],
+            [("101", 0), ("102", 1), ("103", 2), ("104", 0)],
+        )
+        self.assertEqual(train[0].metadata["caption"], "Holding a pen")
+        self.assertEqual(
+            [len(video_io.decode(item.path)) for item in train], [6, 7, 8, 9]
+        )
+        test = list(source.items(root, "test"))
+        self.assertEqual([item.id for item in test], ["201", "202"])
+        self.assertTrue(os.path.isfile(test[0].path))
+        self.assertEqual(test[1].path, os.path.join(folder, "202.webm"))
+        self.assertFalse(os.path.exists(test[1].path))
+
+    def test_a_list_without_labels_is_no_split(self):
+        root = self.get_temp_dir()
+        testing.write_ssv2_official(root)
+        labels = os.path.join(root, "labels")
+        # A user who took test.json for the validation list.
+        os.replace(
+            os.path.join(labels, "test.json"),
+            os.path.join(labels, "validation.json"),
+        )
+        with self.assertRaisesRegex(
+            errors.InputError,
+            "validation.json: video 301 has no template: a list without "
+            "labels, like the official test.json, cannot be a split",
+        ):
+            list(sources.get("ssv2").items(root, "test"))
+
+    def test_videos_nowhere_says_where_it_looked(self):
+        root = self.get_temp_dir()
+        folder = testing.write_ssv2_official(root)
+        os.rename(folder, os.path.join(root, "elsewhere"))
+        with self.assertLogs(level="WARNING") as logs:
+            described = sources.get("ssv2").describe(root)
+        self.assertEqual(
+            described.layout[0], f"videos: {root}, 0 of the 6 listed there"
+        )
+        self.assertIn(
+            f"none of the 6 listed videos is in {root}", logs.output[0]
+        )
+        (item, *_) = sources.get("ssv2").items(root, "train")
+        self.assertEqual(item.path, os.path.join(root, "101.webm"))
 
     def test_split_only_with_its_json_and_plain_names_in_labels_folder(self):
         root = self.get_temp_dir()
@@ -132,7 +210,11 @@ class SSv2SourceTest(tf.test.TestCase):
         with self.assertRaisesRegex(errors.InputError, "No such directory"):
             source.describe("/no/such/dir")
         root = self.get_temp_dir()
-        with self.assertRaisesRegex(errors.InputError, "labels.json under"):
+        with self.assertRaisesRegex(
+            errors.InputError,
+            "No SSv2 label file \\(something-something-v2-labels.json or "
+            f"labels.json\\) in {root} or {root}/labels",
+        ):
             source.describe(root)
         write_json(os.path.join(root, "labels.json"), SSV2_LABELS)
         entry = dict(id="9", template="Dropping [something]")
@@ -194,11 +276,20 @@ class KTHSourceTest(tf.test.TestCase, parameterized.TestCase):
         source = sources.get("kth")
         with self.assertNoLogs(level="WARNING"):
             train = list(source.items(root, "train"))
+            layout = source.describe(root).layout
+        self.assertEqual(
+            layout[:2],
+            (
+                f"videos: 599 under {root}, in the root",
+                "missing: only person13_handclapping_d3, absent from the "
+                "release",
+            ),
+        )
         self.assertLen(train, 16 * 24 - 1)
         self.assertLen(list(source.items(root, "test")), 9 * 24)
         os.remove(os.path.join(root, f"{names[0]}_uncomp.avi"))
         with self.assertLogs(level="WARNING") as logs:
-            list(source.items(root, "test"))
+            source.describe(root)
         self.assertIn("1 videos missing", logs.output[0])
 
     def test_sub_sequences(self):
@@ -220,6 +311,43 @@ class KTHSourceTest(tf.test.TestCase, parameterized.TestCase):
                 ("person04_walking_d2", None),
             ],
         )
+
+    def test_official_replica(self):
+        root = self.get_temp_dir()
+        testing.write_kth_official(root)
+        source = sources.get("kth")
+        described = source.describe(root)
+        self.assertEqual(described.splits, ("train", "test"))
+        self.assertEqual(
+            described.layout,
+            (
+                f"videos: 3 under {root}, in boxing, handclapping, walking",
+                "missing: 596 besides person13_handclapping_d3 (absent from "
+                "the release), e.g. person01_boxing_d2",
+                f"sub-sequences: {root}/00sequences.txt, 7 for the videos "
+                "found (a video it does not list is one clip)",
+            ),
+        )
+        for split, clips in testing.KTH_OFFICIAL_CLIPS.items():
+            items = list(source.items(root, split))
+            self.assertEqual([item.id for item in items], clips)
+        items = list(source.items(root, "train"))
+        self.assertEqual(
+            [item.metadata["frames"] for item in items],
+            [(1, 12), (13, 24), (1, 8), (9, 16), (17, 28)],
+        )
+        self.assertEqual(
+            items[2].path,
+            os.path.join(
+                root, "handclapping", "person13_handclapping_d1_uncomp.avi"
+            ),
+        )
+        ranges = sources.read_kth_sequences(f"{root}/00sequences.txt")
+        self.assertEqual(
+            ranges["person13_handclapping_d4"], [(1, 90), (91, 180)]
+        )
+        self.assertEqual(ranges["person22_walking_d2"], [(1, 15), (16, 30)])
+        self.assertNotIn("person13_handclapping_d3", ranges)
 
     def test_bad_split_or_no_videos(self):
         source = sources.get("kth")
@@ -246,6 +374,7 @@ class FolderSourceTest(tf.test.TestCase):
         described = source.describe(root, test_fraction=0.0)
         self.assertEqual(described.classes, ("cats", "dogs"))
         self.assertEqual(described.splits, ("train",))
+        self.assertEqual(described.layout, (f"videos: 21 videos under {root}",))
         items = list(source.items(root, "train", test_fraction=0.0))
         self.assertLen(items, 21)
         self.assertEqual((items[-1].id, items[-1].label), ("dogs/a.avi", 1))
@@ -280,7 +409,11 @@ class FolderSourceTest(tf.test.TestCase):
         source = sources.get("folder")
         self.assertEqual(
             source.describe(csv_path),
-            sources.Description(("jump", "run"), ("train", "test")),
+            sources.Description(
+                ("jump", "run"),
+                ("train", "test"),
+                (f"videos: 2 videos listed in {csv_path}",),
+            ),
         )
         (train,) = source.items(csv_path, "train")
         self.assertEqual(train.path, os.path.join(root, "clips", "a.mp4"))
@@ -354,10 +487,9 @@ class FolderSourceTest(tf.test.TestCase):
         with open(path, "w", encoding="utf-8-sig") as f:
             f.write("path, label\r\nclips/a.mp4,run\r\nclips/b.mp4,jump\r\n")
         source = sources.get("folder")
-        self.assertEqual(
-            source.describe(path, test_fraction=0.0),
-            sources.Description(("jump", "run"), ("train",)),
-        )
+        described = source.describe(path, test_fraction=0.0)
+        self.assertEqual(described.classes, ("jump", "run"))
+        self.assertEqual(described.splits, ("train",))
         items = source.items(path, "train", test_fraction=0.0)
         self.assertEqual(
             [item.id for item in items], ["clips/a.mp4", "clips/b.mp4"]

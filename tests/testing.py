@@ -433,3 +433,139 @@ def square_or_die(number):
     if number < 0:
         os.kill(os.getpid(), signal.SIGKILL)
     return number**2
+
+
+# Replicas of the official SSv2 download. Its label files come named two
+# ways: `something-something-v2-<name>.json` in the root (older downloads)
+# or `<name>.json` in `labels/` (newer ones); naming -> (folder, pattern).
+SSV2_NAMINGS = {
+    "prefixed": ("", "something-something-v2-{}.json"),
+    "plain": ("labels", "{}.json"),
+}
+SSV2_CLASSES = {  # labels.json: the template without brackets -> index.
+    "Holding something": "0",
+    "Pushing something from left to right": "1",
+    "Putting something on a surface": "2",
+}
+# train.json and validation.json: id -> (template, placeholders).
+SSV2_TRAIN = {
+    "101": ("Holding [something]", ["a pen"]),
+    "102": ("Pushing [something] from left to right", ["a box"]),
+    "103": ("Putting [something] on a surface", ["a cup"]),
+    "104": ("Holding [something]", ["a phone"]),
+}
+SSV2_VALIDATION = {
+    "201": ("Putting [something] on a surface", ["a key"]),
+    "202": ("Holding [something]", ["a spoon"]),
+}
+SSV2_TEST = ("301", "302")  # test.json: ids alone, no labels.
+SSV2_MISSING = "202"  # Listed in validation.json; its video is absent.
+
+
+def write_ssv2_official(root, naming="plain", nested=True, num_frames=6):
+    """Writes a replica of the official SSv2 download, unpacked as it comes.
+
+    Args:
+        root: Where the download was unpacked.
+        naming: A key of `SSV2_NAMINGS`: how the label files are named.
+        nested: Videos in `<root>/20bn-something-something-v2/`, as the
+            video archives unpack; else in the root.
+        num_frames: Frames of the first video; each next one has one more.
+
+    Returns:
+        The videos' folder. Every listed video is there but
+        `SSV2_MISSING`; `test.json` lists `SSV2_TEST`, without labels and
+        without videos.
+    """
+    import json
+
+    folder = (
+        os.path.join(root, "20bn-something-something-v2") if nested else root
+    )
+    labels, pattern = SSV2_NAMINGS[naming]
+    os.makedirs(os.path.join(root, labels), exist_ok=True)
+
+    def dump(name, value):
+        with open(os.path.join(root, labels, pattern.format(name)), "w") as f:
+            json.dump(value, f)
+
+    dump("labels", SSV2_CLASSES)
+    count = num_frames
+    for name, entries in (
+        ("train", SSV2_TRAIN),
+        ("validation", SSV2_VALIDATION),
+    ):
+        listing = []
+        for video, (template, objects) in entries.items():
+            caption = template
+            for thing in objects:
+                caption = caption.replace("[something]", thing, 1)
+            listing.append(
+                dict(
+                    id=video,
+                    label=caption,
+                    template=template,
+                    placeholders=objects,
+                )
+            )
+            if video != SSV2_MISSING:
+                write_video(os.path.join(folder, f"{video}.webm"), count)
+            count += 1
+        dump(name, listing)
+    dump("test", [dict(id=video) for video in SSV2_TEST])
+    return folder
+
+
+# A replica of KTH unpacked one action zip per folder, with its
+# `00sequences.txt`: a header and split lines, blank lines between persons,
+# tabs and spaces mixed, trailing blanks, lines for videos not in the
+# replica (the real file lists them all) and the absent video marked.
+KTH_OFFICIAL_SEQUENCES = (
+    "\n"
+    "KTH human motion database: frame intervals of the sub-sequences\n"
+    "\n"
+    "Training:\tperson11, person12, person13, person14, person15, "
+    "person16, person17, person18\n"
+    "Validation:\tperson19, person20, person21, person23, person24, "
+    "person25, person01, person04\n"
+    "Test:\tperson22, person02, person03, person05, person06, person07, "
+    "person08, person09, person10\n"
+    "\n"
+    "\n"
+    "person01_boxing_d1\t\tframes\t1-12, 13-24\n"
+    "person01_boxing_d2\t\tframes\t1-106, 107-195, 196-265, 282-395 \n"
+    "\n"
+    "person13_handclapping_d1\tframes\t1-8, 9-16,17-28\t\n"
+    "person13_handclapping_d3\t\t*missing*\n"
+    "person13_handclapping_d4   frames  1-90, 91-180\n"
+    "\n"
+    "person22_walking_d2 \t\tframes \t1-15,  16-30\n"
+    "\n"
+)
+# The replica's videos (name, frames) and sub-sequences per paper split.
+KTH_OFFICIAL_VIDEOS = (
+    ("person01_boxing_d1", 24),
+    ("person13_handclapping_d1", 28),
+    ("person22_walking_d2", 30),
+)
+KTH_OFFICIAL_CLIPS = {
+    "train": [
+        "person01_boxing_d1_1",
+        "person01_boxing_d1_2",
+        "person13_handclapping_d1_1",
+        "person13_handclapping_d1_2",
+        "person13_handclapping_d1_3",
+    ],
+    "test": ["person22_walking_d2_1", "person22_walking_d2_2"],
+}
+
+
+def write_kth_official(root):
+    """Writes the KTH replica above under `root`: `<action>/<video>` and
+    `00sequences.txt` beside the folders."""
+    for name, num_frames in KTH_OFFICIAL_VIDEOS:
+        action = name.split("_")[1]
+        path = os.path.join(root, action, f"{name}_uncomp.avi")
+        write_video(path, num_frames, height=12, width=16)
+    with open(os.path.join(root, "00sequences.txt"), "w") as f:
+        f.write(KTH_OFFICIAL_SEQUENCES)

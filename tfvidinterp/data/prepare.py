@@ -15,7 +15,15 @@ shards and redoes the rest, after removing what a killed run left. A video
 that cannot be made a clip, for any reason (not a video, damaged, a bad
 frame range, an unforeseen error, even its decoding process dying), is
 logged, listed in `rejected.txt` with the reason and counted; the run goes
-on.
+on. But a run that would write no clip for a split it was asked for is an
+error: before decoding when none of the split's videos is there, after it
+when every one was rejected (that split's shards are then removed, so a
+re-run decodes it again). A split that loses more than `REJECTED_SHARE` of
+its videos is reported at the end (`run`'s `warnings`).
+
+`check` is the dry run: it lists the videos a run would decode and those
+missing, decodes a few, and estimates the run's time and size, writing
+nothing.
 """
 
 import collections
@@ -28,11 +36,12 @@ import hashlib
 import json
 import multiprocessing
 import os
+import shutil
+import sys
 import time
 from concurrent import futures
 from concurrent.futures import process
 
-import keras
 import numpy as np
 import tensorflow as tf
 from absl import logging
@@ -50,6 +59,19 @@ STATE_DIR = ".prepare"
 LOCK_FILE = "lock"  # In STATE_DIR.
 # The prefix of `files.save_atomic`'s temporary names.
 _TEMP_PREFIX = ".tmp-"
+# A split that loses more than this share of its videos (missing, or
+# rejected when decoded) is reported: more is rarely a few odd files, and
+# more often a layout, a codec or a disk that needs a look.
+REJECTED_SHARE = 0.05
+# Videos per split that `check` decodes to estimate a run's time and size.
+CHECK_SAMPLE = 8
+# Seconds between progress lines when stdout is not a terminal (a log file,
+# a batch job): often enough to see a long run alive, rarely enough to read.
+PROGRESS_SECONDS = 60.0
+# On a terminal, one line is redrawn this often.
+_REDRAW_SECONDS = 0.5
+# Bytes a TFRecord file adds to a record: its length and two CRCs.
+_RECORD_OVERHEAD = 16
 # The reason given for a clip whose decoding process died.
 _DIED = (
     "its decoding process died (killed for lack of memory, or a crash in "
@@ -71,8 +93,8 @@ def run(
 ) -> dict:
     """Writes (or completes) the dataset directory of a source.
 
-    The module docstring says how clips are dealt to shards, how a re-run
-    resumes and what becomes of a video that cannot be made a clip.
+    The module docstring says how shards, re-runs and rejections work.
+    Progress goes to stdout (`Progress`).
 
     Args:
         source: A name in `sources.SOURCES`.
@@ -92,30 +114,30 @@ def run(
 
     Returns:
         The contents of `dataset_info.json`, plus `run`: `shards_written`,
-        `shards_reused` and `seconds`.
+        `shards_reused`, `seconds` and `warnings` (a line for each split
+        that lost more than `REJECTED_SHARE` of its videos).
 
     Raises:
         errors.InputError: Unknown source or split, bad option, missing
-            root, an `output_dir` prepared with other options, or one that
-            another run is writing.
+            root, an `output_dir` prepared with other options or that
+            another run writes; a split without a video to decode or clip.
     """
     start = time.time()
     source_options = dict(source_options or {})
-    described = sources.get(source).describe(root, **source_options)
     sizes = (num_shards, short_side, max_frames)
-    splits = _check_args(source, described, splits, *sizes, num_workers)
+    described, splits = _describe(
+        source, root, splits, sizes, num_workers, source_options
+    )
     options = _options(source, root, *sizes, source_options)
     shards = _plan(
         output_dir, source, root, described.splits, num_shards, source_options
     )
+    _check_present(shards, splits)
     with _lock(output_dir):
-        _remove_temporary_files(output_dir)
-        _check_stale(output_dir, splits, shards)
-        _claim(output_dir, options)
-        pending = _pending(shards, splits)
-        _write_shards(pending, short_side, max_frames, num_workers)
-        info = _write_summary(output_dir, source, described, shards, options)
-    info["run"] = _run_stats(shards, splits, pending, start)
+        info = _write(
+            output_dir, described, shards, splits, options, num_workers
+        )
+    info["run"]["seconds"] = round(time.time() - start, 1)
     return info
 
 
@@ -134,6 +156,176 @@ def read_info(data_dir: str) -> dict:
         )
     with open(path) as f:
         return json.load(f)
+
+
+def check(
+    source: str,
+    output_dir: str | None = None,
+    *,
+    root: str | None = None,
+    splits=None,
+    num_shards: int = 8,
+    short_side: int | None = None,
+    max_frames: int | None = None,
+    num_workers: int = 2,
+    source_options: dict | None = None,
+    sample_size: int = CHECK_SAMPLE,
+    seed: int = 0,
+) -> dict:
+    """What `run` would do, found in seconds, writing nothing.
+
+    Lists each split's videos per class and those missing and why (as a
+    `stat` tells), makes clips of a few others as `run` would, and
+    extrapolates their time and size to the whole run.
+
+    Args:
+        source: As for `run`, and so are `root`, `splits`, `num_shards`,
+            `short_side`, `max_frames` and `source_options`.
+        output_dir: As for `run`, but only read for the free disk space;
+            it need not exist, and is not created.
+        num_workers: As for `run`; the time estimate divides by it.
+        sample_size: Videos decoded per split.
+        seed: Chooses them.
+
+    Returns:
+        `{"source", "root", "layout": [lines], "classes", "splits": {split:
+        {"videos", "missing", "missing_reasons": {reason: count},
+        "missing_example", "classes": {name: [videos, missing]}, "sample":
+        {"ids", "rejected", "reasons", "seconds": [...], "bytes": [...]}}},
+        "estimate": {"videos", "clips", "seconds", "bytes", "workers",
+        "free_bytes"}}`; `seconds` and `bytes` are None without a sample.
+
+    Raises:
+        errors.InputError: What `run` raises before it decodes, but for a
+            split without a video: the report shows it.
+    """
+    source_options = dict(source_options or {})
+    sizes = (num_shards, short_side, max_frames)
+    described, splits = _describe(
+        source, root, splits, sizes, num_workers, source_options, log=False
+    )
+    rng = np.random.default_rng(seed)
+    report = dict(source=source, root=root, layout=list(described.layout))
+    report.update(classes=list(described.classes), splits={})
+    for split in splits:
+        items = list(sources.get(source).items(root, split, **source_options))
+        report["splits"][split] = _check_split(
+            items, described.classes, rng, sample_size, (short_side, max_frames)
+        )
+    report["estimate"] = _estimate(report["splits"], num_workers, output_dir)
+    return report
+
+
+def _check_split(items, classes, rng, sample_size, sizes):
+    """`check`'s report of one split's `items`; `sizes`: `(short_side,
+    max_frames)`."""
+    missing = _missing(items)
+    counts = {name: [0, 0] for name in classes}
+    for item in items:
+        counts[classes[item.label]][0] += 1
+    for item, _ in missing:
+        counts[classes[item.label]][1] += 1
+    absent = {id(item) for item, _ in missing}
+    present = [item for item in items if id(item) not in absent]
+    size = min(sample_size, len(present))
+    chosen = sorted(rng.choice(len(present), size, replace=False))
+    reasons = collections.Counter(reason for _, reason in missing)
+    return dict(
+        videos=len(items),
+        missing=len(missing),
+        missing_reasons=dict(reasons.most_common()),
+        missing_example=(
+            sources.printable(missing[0][0].path) if missing else None
+        ),
+        classes=counts,
+        sample=_sample([present[i] for i in chosen], *sizes),
+    )
+
+
+def _sample(items, short_side, max_frames):
+    """Makes clips of `items` as `run` does: the seconds and bytes of each."""
+    if items:  # The first clip loads codecs and kernels: a run's, once.
+        _encode((items[0], short_side, max_frames))
+    seconds, sizes, reasons = [], [], collections.Counter()
+    for item in items:
+        begin = time.perf_counter()
+        serialized, reason = _encode((item, short_side, max_frames))
+        seconds.append(time.perf_counter() - begin)
+        if reason is None:
+            sizes.append(len(serialized) + _RECORD_OVERHEAD)
+        else:
+            reasons[" ".join(reason.split())] += 1
+    return dict(
+        ids=[item.id for item in items],
+        rejected=sum(reasons.values()),
+        reasons=dict(reasons.most_common()),
+        seconds=seconds,
+        bytes=sizes,
+    )
+
+
+def _estimate(splits, num_workers, output_dir):
+    """Extrapolates the samples of `check`'s `splits` to the whole run."""
+    samples = [split["sample"] for split in splits.values()]
+    seconds = [value for sample in samples for value in sample["seconds"]]
+    sizes = [value for sample in samples for value in sample["bytes"]]
+    videos = sum(
+        split["videos"] - split["missing"] for split in splits.values()
+    )
+    # The sample's share of clips made: the rest were rejected.
+    clips = round(videos * len(sizes) / len(seconds)) if seconds else videos
+    workers = max(1, min(num_workers, os.cpu_count() or 1))
+    return dict(
+        videos=videos,
+        clips=clips,
+        seconds=float(videos * np.mean(seconds) / workers) if seconds else None,
+        bytes=float(clips * np.mean(sizes)) if sizes else None,
+        workers=workers,
+        free_bytes=_free_bytes(output_dir),
+    )
+
+
+def _free_bytes(path):
+    """Free bytes on the disk `path` would be on, or None without a path."""
+    if path is None:
+        return None
+    path = os.path.abspath(path)
+    while not os.path.exists(path):
+        path = os.path.dirname(path)
+    return shutil.disk_usage(path).free
+
+
+def _describe(
+    source, root, splits, sizes, num_workers, source_options, log=True
+):
+    """Returns the source's `Description` and the splits to do, checked.
+
+    `sizes`: `(num_shards, short_side, max_frames)`. With `log`, it logs
+    the layout the source found (`check` prints it instead).
+    """
+    described = sources.get(source).describe(root, **source_options)
+    splits = _check_args(source, described, splits, *sizes, num_workers)
+    for line in described.layout if log else ():
+        logging.info("%s: %s", source, line)
+    return described, splits
+
+
+def _write(output_dir, described, shards, splits, options, num_workers):
+    """`run`'s work under the lock; returns the info, with `run` but for
+    its `seconds`."""
+    _remove_temporary_files(output_dir)
+    _check_stale(output_dir, splits, shards)
+    _claim(output_dir, options)
+    pending = _pending(shards, splits)
+    sizes = (options["short_side"], options["max_frames"])
+    _write_shards(pending, *sizes, num_workers)
+    info, warnings = _finish(output_dir, described, shards, options, splits)
+    info["run"] = dict(
+        shards_written=len(pending),
+        shards_reused=sum(len(shards[s]) for s in splits) - len(pending),
+        warnings=warnings,
+    )
+    return info
 
 
 @dataclasses.dataclass(frozen=True)
@@ -292,6 +484,74 @@ def _pending(shards, splits):
     ]
 
 
+def _check_present(shards, splits):
+    """Refuses a split with no video to decode, before hours of decoding.
+
+    A split of which some videos are missing is decoded, with a warning
+    when they are more than `REJECTED_SHARE`; they are rejected as the run
+    comes to them.
+    """
+    for split in splits:
+        items = [item for shard in shards[split] for item in shard.items]
+        missing = _missing(items)
+        if not items:
+            raise errors.InputError(
+                f"Split {split} has no video to decode: the source lists none"
+            )
+        reasons = collections.Counter(reason for _, reason in missing)
+        if len(missing) == len(items):
+            raise errors.InputError(
+                f"Split {split} has no video to decode: none of its "
+                f"{len(items):,} files is there ({_most_common(reasons)}), "
+                f"e.g. {sources.printable(missing[0][0].path)}; "
+                "prepare_data --check shows where the source looked"
+            )
+        if len(missing) > REJECTED_SHARE * len(items):
+            logging.warning(
+                "%s: %d of %d videos missing (%s), e.g. %s",
+                split,
+                len(missing),
+                len(items),
+                _most_common(reasons),
+                sources.printable(missing[0][0].path),
+            )
+
+
+def _missing(items):
+    """`[(item, reason)]` of the items whose file is not there.
+
+    What a `stat` tells, without opening a file: a run decodes the rest.
+    """
+    found, missing = {}, []
+    for item in items:
+        if item.path is None:  # Generated, not read.
+            continue
+        if item.path not in found:  # KTH's sub-sequences share a file.
+            found[item.path] = _absent(item.path)
+        if found[item.path]:
+            missing.append((item, found[item.path]))
+    return missing
+
+
+def _absent(path):
+    """Why `path` cannot be a video, as a `stat` tells; else None."""
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return "no such file"  # As `video_io.read` says it.
+    except OSError as error:
+        return error.strerror.lower()
+    if not os.path.isfile(path):
+        return "not a file"
+    return "an empty file" if stat.st_size == 0 else None
+
+
+def _most_common(reasons):
+    """`most often 'reason': count`, of a `Counter` of reasons."""
+    (reason, count), *_ = reasons.most_common(1)
+    return f"most often {reason!r}: {count:,}"
+
+
 def _read_record(shard):
     """Returns the record of a complete shard, else None."""
     if not (os.path.exists(shard.path) and os.path.exists(shard.record_path)):
@@ -321,11 +581,12 @@ def _write_shards(pending, short_side, max_frames, num_workers):
         for shard in pending
         for item in shard.items
     ]
-    progress = keras.utils.Progbar(len(jobs), unit_name="video")
+    progress = Progress(len(jobs))
     results = _map_in_order(_encode, jobs, num_workers, (None, _DIED))
     for shard in pending:
         write = functools.partial(_write_shard, shard, results, progress)
         files.save_atomic(shard.path, write)
+    progress.end()
 
 
 def _write_shard(shard, results, progress, temp):
@@ -341,12 +602,13 @@ def _write_shard(shard, results, progress, temp):
             if reason is None:
                 writer.write(serialized)
                 num_clips += 1
+                progress.add(len(serialized) + _RECORD_OVERHEAD)
             else:
                 what = sources.printable(item.path or item.id)
                 reason = " ".join(reason.split())  # One line, no tabs.
                 logging.warning("Rejected %s: %s", what, reason)
                 rejected.append([what, reason])
-            progress.add(1)
+                progress.add(rejected=True)
     with open(temp, "rb") as f:
         os.fsync(f.fileno())  # On disk before the record says it is done.
     record = dict(num_clips=num_clips, rejected=rejected, digest=shard.digest)
@@ -469,8 +731,80 @@ def _serialize(item, frames, num_frames, ground_truth=None):
     )
 
 
-def _write_summary(output_dir, source, described, shards, options):
-    """Writes dataset_info.json and rejected.txt over every complete split."""
+def _finish(output_dir, described, shards, options, splits):
+    """Writes the summary files, and raises for a split written empty.
+
+    Returns:
+        `(info, warnings)`: the contents of `dataset_info.json`, and a line
+        for each split of `splits` that lost more than `REJECTED_SHARE` of
+        its videos.
+
+    Raises:
+        errors.InputError: A split of `splits` without a clip. Its shards
+            are removed, so that a re-run decodes it again (its videos may
+            be there by then); `rejected.txt` keeps its rejections.
+    """
+    records = {}
+    for split in described.splits:
+        split_records = [_read_record(shard) for shard in shards[split]]
+        if None not in split_records:  # Only complete splits.
+            records[split] = split_records
+    empty = [split for split in splits if not _counts(records[split])[0]]
+    info = _write_summary(output_dir, described, records, options, empty)
+    if empty:
+        for shard in (shard for split in empty for shard in shards[split]):
+            for path in (shard.path, shard.record_path):
+                if os.path.exists(path):
+                    os.remove(path)
+        rejected = os.path.join(output_dir, REJECTED_FILE)
+        raise errors.InputError(
+            "Wrote no clip for split "
+            + "; ".join(_empty(split, records[split]) for split in empty)
+            + f"; see {rejected}"
+        )
+    warnings = [_warning(split, records[split], output_dir) for split in splits]
+    warnings = [warning for warning in warnings if warning]
+    for warning in warnings:
+        logging.warning("%s", warning)
+    return info, warnings
+
+
+def _counts(records):
+    """`(clips, rejected, Counter of reasons)` of a split's records."""
+    reasons = collections.Counter(
+        reason for record in records for _, reason in record["rejected"]
+    )
+    clips = sum(record["num_clips"] for record in records)
+    return clips, sum(reasons.values()), reasons
+
+
+def _empty(split, records):
+    """What `_finish` says of a split written without a clip."""
+    _, rejected, reasons = _counts(records)
+    if not rejected:
+        return f"{split}: the source lists no video"
+    return f"{split}: all {rejected:,} videos rejected, {_most_common(reasons)}"
+
+
+def _warning(split, records, output_dir):
+    """A line if `split` lost more than `REJECTED_SHARE`, else None."""
+    clips, rejected, reasons = _counts(records)
+    if rejected <= REJECTED_SHARE * (clips + rejected):
+        return None
+    return (
+        f"{split}: {rejected:,} of {clips + rejected:,} videos rejected "
+        f"({rejected / (clips + rejected):.0%}), {_most_common(reasons)}; "
+        f"see {os.path.join(output_dir, REJECTED_FILE)}"
+    )
+
+
+def _write_summary(output_dir, described, records, options, empty):
+    """Writes dataset_info.json and rejected.txt over the complete splits.
+
+    `rejected.txt` lists every complete split's rejections; the info file
+    leaves out the splits in `empty`, which are not a dataset.
+    """
+    source = options["source"]
     info = dict(
         source=source,
         classes=list(described.classes),
@@ -478,17 +812,19 @@ def _write_summary(output_dir, source, described, shards, options):
         options=options,
     )
     lines = []
-    for split in described.splits:
-        records = [_read_record(shard) for shard in shards[split]]
-        if None in records:
-            continue
-        rejected = [entry for record in records for entry in record["rejected"]]
-        info["splits"][split] = dict(
-            num_clips=sum(record["num_clips"] for record in records),
-            num_shards=len(records),
-            num_rejected=len(rejected),
-        )
-        lines += [f"{split}\t{what}\t{reason}\n" for what, reason in rejected]
+    for split, split_records in records.items():
+        clips, rejected, _ = _counts(split_records)
+        if split not in empty:
+            info["splits"][split] = dict(
+                num_clips=clips,
+                num_shards=len(split_records),
+                num_rejected=rejected,
+            )
+        lines += [
+            f"{split}\t{what}\t{reason}\n"
+            for record in split_records
+            for what, reason in record["rejected"]
+        ]
     files.write_atomic(os.path.join(output_dir, REJECTED_FILE), "".join(lines))
     files.write_atomic(
         os.path.join(output_dir, INFO_FILE), json.dumps(info, indent=2) + "\n"
@@ -497,14 +833,88 @@ def _write_summary(output_dir, source, described, shards, options):
     return info
 
 
-def _run_stats(shards, splits, pending, start):
-    """Returns the `run` entry of `run`'s result.
+class Progress:
+    """Prints a run's progress: videos done and per second, time left and
+    bytes written.
 
-    That is the shards written and reused, and the seconds since `start`, a
-    `time.time()`.
+    On a terminal, one line is redrawn; elsewhere (a log file, a batch
+    job's output) a plain line is printed every `interval` seconds, and
+    one at the end.
     """
-    return dict(
-        shards_written=len(pending),
-        shards_reused=sum(len(shards[s]) for s in splits) - len(pending),
-        seconds=round(time.time() - start, 1),
+
+    def __init__(self, total, stream=None, interval=None, clock=None):
+        """Starts the clock of `total` videos; the rest is for tests.
+
+        Args:
+            total: Videos to do.
+            stream: Where to print; default `sys.stdout`.
+            interval: Seconds between lines; default `PROGRESS_SECONDS`,
+                or `_REDRAW_SECONDS` on a terminal.
+            clock: Returns seconds; default `time.monotonic`.
+        """
+        self._stream = stream or sys.stdout
+        isatty = getattr(self._stream, "isatty", None)
+        self._tty = bool(isatty and isatty())
+        if interval is None:
+            interval = _REDRAW_SECONDS if self._tty else PROGRESS_SECONDS
+        self._interval = interval
+        self._clock = clock or time.monotonic
+        self._start = self._last = self._clock()
+        self.total, self.done, self.rejected, self.bytes = total, 0, 0, 0
+
+    def add(self, num_bytes=0, rejected=False):
+        """Counts a video done: `num_bytes` written, or rejected."""
+        self.done += 1
+        self.bytes += num_bytes
+        self.rejected += bool(rejected)
+        now = self._clock()
+        if now - self._last >= self._interval:
+            self._last = now
+            self._show(self.line(now))
+
+    def end(self):
+        """Prints the last line."""
+        self._show(self.line(self._clock(), final=True), final=True)
+
+    def line(self, now, final=False):
+        """The progress at `now`, a time of the clock, as one line."""
+        elapsed = max(now - self._start, 1e-9)
+        rate = self.done / elapsed
+        if final:
+            timing = f" in {format_duration(elapsed)}, {rate:.1f} videos/s"
+        else:
+            left = (self.total - self.done) / rate if rate else None
+            timing = f", {rate:.1f} videos/s, {format_duration(left)} left"
+        share = self.done / self.total if self.total else 1
+        return (
+            f"Prepared {self.done:,} of {self.total:,} videos ({share:.0%})"
+            f"{timing}, {format_size(self.bytes)} written, "
+            f"{self.rejected:,} rejected"
+        )
+
+    def _show(self, line, final=False):
+        if self._tty:  # Redraw: back to the start, clear to the end.
+            line = f"\r{line}\033[K" + "\n" * final
+        else:
+            line += "\n"
+        self._stream.write(line)
+        self._stream.flush()
+
+
+def format_duration(seconds) -> str:
+    """`H:MM:SS` (`?` for None): a duration as a person reads it."""
+    if seconds is None:
+        return "?"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}"
+
+
+def format_size(num_bytes) -> str:
+    """`num_bytes` in decimal units, as disks are sold: `1.2 GB`."""
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if num_bytes < 1000 or unit == "TB":
+            break
+        num_bytes /= 1000
+    return (
+        f"{num_bytes:.0f} {unit}" if unit == "B" else f"{num_bytes:.1f} {unit}"
     )

@@ -49,10 +49,19 @@ class VideoItem:
 
 @dataclasses.dataclass(frozen=True)
 class Description:
-    """What a source holds: class names (index = label) and split names."""
+    """What a source holds.
+
+    Attributes:
+        classes: Class names; the index is the label.
+        splits: Split names.
+        layout: Lines saying which files the source found and reads
+            (`prepare_data` logs them, `--check` prints them), so that a
+            wrong root or an unexpected layout shows before decoding.
+    """
 
     classes: tuple
     splits: tuple
+    layout: tuple = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,7 +107,9 @@ def _synthetic_describe(
         )
     counts = _synthetic_counts(num_clips)
     splits = tuple(split for split in SPLITS if counts[split])
-    return Description(synthetic.class_names(camera), splits)
+    generated = ", ".join(f"{split} {counts[split]:,}" for split in splits)
+    layout = (f"videos: generated, {generated}",)
+    return Description(synthetic.class_names(camera), splits, layout)
 
 
 def _synthetic_items(
@@ -136,6 +147,11 @@ def _synthetic_items(
 
 # === ssv2 ===
 
+# The folder the official video archives unpack to; the videos may also lie
+# in the root itself.
+SSV2_VIDEO_FOLDER = "20bn-something-something-v2"
+# Split -> the official list it comes from. The validation list is the test
+# split: the official test list (`test.json`) has no labels.
 _SSV2_SPLIT_FILES = {"train": "train", "test": "validation"}
 
 
@@ -162,7 +178,8 @@ def _ssv2_labels(root):
     path = _ssv2_file(root, "labels")
     if path is None:
         raise errors.InputError(
-            f"No something-something-v2-labels.json under {root}"
+            "No SSv2 label file (something-something-v2-labels.json or "
+            f"labels.json) in {root} or {os.path.join(root, 'labels')}"
         )
     index_of = {
         template: int(index) for template, index in _read_json(path).items()
@@ -173,24 +190,91 @@ def _ssv2_labels(root):
             classes[index] = template
     if None in classes:
         raise errors.InputError(f"{path}: class indices are not 0..N-1")
-    return classes, index_of
+    return classes, index_of, path
+
+
+def _ssv2_list(path):
+    """The entries of an official video list: dicts with at least an id."""
+    entries = _read_json(path)
+    if not isinstance(entries, list) or not all(
+        isinstance(entry, dict) and "id" in entry for entry in entries
+    ):
+        raise errors.InputError(
+            f"{path}: not an SSv2 video list (a JSON list of objects with "
+            "an id)"
+        )
+    return entries
+
+
+def _ssv2_video_folder(root):
+    """The folder the videos were unpacked to: see `SSV2_VIDEO_FOLDER`.
+
+    The official archives unpack to `SSV2_VIDEO_FOLDER`; a user may have
+    moved the videos up into the root. The first of the two that holds a
+    `.webm` file wins, else the nested one if it exists, else the root (a
+    run then rejects every video as missing, and says where it looked).
+    """
+    nested = os.path.join(root, SSV2_VIDEO_FOLDER)
+    for folder in (nested, root):
+        if os.path.isdir(folder):
+            with os.scandir(folder) as found:
+                if any(entry.name.endswith(".webm") for entry in found):
+                    return folder
+    return nested if os.path.isdir(nested) else root
 
 
 def _ssv2_describe(root=None):
-    classes, _ = _ssv2_labels(root)
-    # The validation JSON is the test split: the test labels are not public.
+    classes, _, labels = _ssv2_labels(root)
     splits = tuple(
         split
         for split, name in _SSV2_SPLIT_FILES.items()
         if _ssv2_file(root, name) is not None
     )
-    return Description(tuple(classes), splits)
+    return Description(tuple(classes), splits, _ssv2_layout(root, labels))
+
+
+def _ssv2_layout(root, labels):
+    """Lines saying which files the source reads, and how many are there."""
+    folder = _ssv2_video_folder(root)
+    with os.scandir(folder) as found:
+        names = {entry.name for entry in found}
+    lines, listed, present = [f"labels: {labels}"], 0, 0
+    for split, name in _SSV2_SPLIT_FILES.items():
+        path = _ssv2_file(root, name)
+        if path is not None:
+            ids = [str(entry["id"]) for entry in _ssv2_list(path)]
+            listed += len(ids)
+            present += sum(f"{video}.webm" in names for video in ids)
+            what = " (the official validation list)" * (split == "test")
+            lines.append(f"{split}: {path}, {_videos(len(ids))}{what}")
+    unlabelled = _ssv2_file(root, "test")
+    if unlabelled is not None:
+        count = len(_ssv2_list(unlabelled))
+        lines.append(
+            f"not prepared: {unlabelled}, {_videos(count)} without labels "
+            "(the official test list)"
+        )
+    lines.insert(
+        0, f"videos: {folder}, {present:,} of the {listed:,} listed there"
+    )
+    if listed and not present:
+        logging.warning(
+            "SSv2: none of the %d listed videos is in %s", listed, folder
+        )
+    return tuple(lines)
 
 
 def _ssv2_items(root, split):
-    classes, index_of = _ssv2_labels(root)
+    classes, index_of, _ = _ssv2_labels(root)
     path = _ssv2_file(root, _SSV2_SPLIT_FILES[split])
-    for entry in _read_json(path):
+    folder = _ssv2_video_folder(root)
+    for entry in _ssv2_list(path):
+        if "template" not in entry:
+            raise errors.InputError(
+                f"{path}: video {entry['id']} has no template: a list "
+                "without labels, like the official test.json, cannot be "
+                "a split"
+            )
         template = entry["template"].replace("[", "").replace("]", "")
         if template not in index_of:
             raise errors.InputError(
@@ -202,7 +286,7 @@ def _ssv2_items(root, split):
             id=str(entry["id"]),
             label=label,
             label_text=classes[label],
-            path=os.path.join(root, f"{entry['id']}.webm"),
+            path=os.path.join(folder, f"{entry['id']}.webm"),
             metadata=dict(caption=entry.get("label", "")),
         )
 
@@ -245,7 +329,58 @@ def _kth_persons(subject_split):
 
 def _kth_describe(root=None, subject_split="paper"):
     _check_root(root, "kth")
-    return Description(KTH_CLASSES, tuple(_kth_persons(subject_split)))
+    splits = tuple(_kth_persons(subject_split))
+    return Description(KTH_CLASSES, splits, _kth_layout(root))
+
+
+def _kth_layout(root):
+    """Lines saying where the videos are, which are missing, and the
+    sub-sequence file."""
+    videos, sequences = _kth_videos(root)
+    folders = sorted(
+        {
+            os.path.relpath(os.path.dirname(path), root)
+            for path, _ in videos.values()
+        }
+    )
+    folders = ["the root" if name == "." else name for name in folders]
+    missing = _kth_missing(videos)
+    lines = [f"videos: {len(videos)} under {root}, in {', '.join(folders)}"]
+    if missing:
+        # Once, here: `describe` comes before `items`, which is per split.
+        logging.warning(
+            "KTH: %d videos missing under %s, e.g. %s",
+            len(missing),
+            root,
+            missing[0],
+        )
+        lines.append(
+            f"missing: {len(missing)} besides {_KTH_ABSENT} (absent from "
+            f"the release), e.g. {missing[0]}"
+        )
+    else:
+        lines.append(f"missing: only {_KTH_ABSENT}, absent from the release")
+    if sequences is None:
+        lines.append("sub-sequences: no 00sequences.txt; a clip per video")
+    else:
+        ranges = read_kth_sequences(sequences)
+        count = sum(len(ranges.get(name, ())) for name in videos)
+        lines.append(
+            f"sub-sequences: {sequences}, {count} for the videos found "
+            "(a video it does not list is one clip)"
+        )
+    return tuple(lines)
+
+
+def _kth_missing(videos):
+    """The videos of the release not in `videos`, sorted."""
+    expected = {
+        f"person{p:02d}_{action}_d{d}"
+        for p in range(1, 26)
+        for action in KTH_CLASSES
+        for d in range(1, 5)
+    }
+    return sorted(expected - set(videos) - {_KTH_ABSENT})
 
 
 def _kth_videos(root):
@@ -261,20 +396,6 @@ def _kth_videos(root):
     if not videos:
         raise errors.InputError(
             f"No KTH videos (personNN_<action>_dN_uncomp.avi) under {root}"
-        )
-    expected = {
-        f"person{p:02d}_{action}_d{d}"
-        for p in range(1, 26)
-        for action in KTH_CLASSES
-        for d in range(1, 5)
-    }
-    missing = sorted(expected - set(videos) - {_KTH_ABSENT})
-    if missing:
-        logging.warning(
-            "KTH: %d videos missing under %s, e.g. %s",
-            len(missing),
-            root,
-            missing[0],
         )
     return videos, sequences
 
@@ -508,7 +629,10 @@ def _folder_describe(
         _folder_split(entry, validation_fraction, test_fraction)
         for entry in entries
     }
-    return Description(classes, tuple(s for s in SPLITS if s in present))
+    where = "listed in" if root.lower().endswith(".csv") else "under"
+    layout = (f"videos: {_videos(len(entries))} {where} {root}",)
+    splits = tuple(s for s in SPLITS if s in present)
+    return Description(classes, splits, layout)
 
 
 def _folder_items(
@@ -529,6 +653,10 @@ def _folder_items(
                 entry.label_text,
                 entry.path,
             )
+
+
+def _videos(count):
+    return f"{count:,} video{'s' * (count != 1)}"
 
 
 def _check_root(root, source):
