@@ -15,11 +15,11 @@ whose inputs changed or that reads a stage redone from scratch.
 
 import copy
 import functools
-import json
 import os
 import time
 
 from tfvidinterp import errors
+from tfvidinterp import files
 from tfvidinterp.data import prepare
 from tfvidinterp.data import video_ops
 from tfvidinterp.jobs import compare
@@ -175,18 +175,14 @@ class _Demo:
             self.configs[name].seed = seed
         self.compare_config = compare_config
         # As JSON stores them, so a re-run compares like with like.
-        self.options = json.loads(
-            json.dumps(
-                {
-                    "clips": clips,
-                    "synthetic_clips": counts,
-                    "seed": seed,
-                    "configs": {
-                        n: c.to_dict() for n, c in self.configs.items()
-                    },
-                    "compare": compare_config.to_dict(),
-                }
-            )
+        self.options = files.as_json(
+            {
+                "clips": clips,
+                "synthetic_clips": counts,
+                "seed": seed,
+                "configs": {n: c.to_dict() for n, c in self.configs.items()},
+                "compare": compare_config.to_dict(),
+            }
         )
 
     def plan(self, stage):
