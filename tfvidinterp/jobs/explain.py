@@ -101,14 +101,15 @@ def run(
     split = _check_options(config, split, ids, video, max_clips)
     shard = resultsdir.worker_shard(shard_index, num_shards)
     # Bad input fails here, before the model is built.
-    clips, count = _source(config, split, ids, video, max_clips, shard)
+    info = prepare.read_info(config.input.data_dir)
+    clips, count = _source(config, info, split, ids, video, max_clips, shard)
     if explainer is None:
         explainer = load_explainer(config, workdir)
     output_dir = output_dir or rundir.path(
         workdir, rundir.EXPLAIN, split or "video"
     )
     masker = explainer.masker.with_perturbation(config.interp.perturbation)
-    meta = _meta(config, workdir, split, explainer, masker)
+    meta = _meta(config, info, workdir, split, explainer, masker)
     resultsdir.write_meta(output_dir, _resumable_meta(output_dir, meta))
     explain = functools.partial(
         _explain_batch, explainer.cam, masker, meta, output_dir
@@ -125,9 +126,9 @@ def run(
     }
 
 
-def _meta(config, workdir, split, explainer, masker):
-    """The results directory's `meta.json`: what explained which data."""
-    info = prepare.read_info(config.input.data_dir)
+def _meta(config, info, workdir, split, explainer, masker):
+    """The results directory's `meta.json`: what explained which data
+    (`info`: the dataset's `dataset_info.json`)."""
     return {
         "run": os.path.basename(os.path.normpath(workdir)),
         "model_name": config.model_name,
@@ -360,7 +361,7 @@ def _check_ids(config, split, ids):
     return wanted
 
 
-def _source(config, split, ids, video, max_clips, shard):
+def _source(config, info, split, ids, video, max_clips, shard):
     """`(clips, count)`: this shard's clips among the first `max_clips`
     selected (clip i goes to shard `i % num_shards`), numpy dicts in
     evaluation order read lazily, and their number (None if unknown). A
@@ -376,7 +377,6 @@ def _source(config, split, ids, video, max_clips, shard):
             config.input, split, batch_size=config.interp.batch_size
         )
         clips = _unbatch(dataset, wanted)
-        info = prepare.read_info(config.input.data_dir)
         total = (
             info["splits"].get(split, {}).get("num_clips")
             if wanted is None
