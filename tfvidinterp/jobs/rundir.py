@@ -89,7 +89,7 @@ def record(workdir: str, config: dict, info: dict, *, write: bool = True):
         )
     learned = read_classes(workdir)
     if learned is not None:
-        check_classes(workdir, info["classes"], "the dataset")
+        _compare_classes(workdir, learned, info["classes"], "the dataset")
     if not write:
         return
     if recorded is None:
@@ -133,6 +133,10 @@ def check_classes(workdir: str, classes, where: str):
             where,
         )
         return
+    _compare_classes(workdir, recorded, classes, where)
+
+
+def _compare_classes(workdir, recorded, classes, where):
     if list(classes) != list(recorded):
         changed = [
             f"{i}: {a!r} -> {b!r}"
