@@ -228,8 +228,11 @@ class ExplainTest(testing.TrainedRunTestCase):
         ):
             self.assertEqual(got["id"], want["id"])
             self.assertEqual(got["params"], want["params"])
+            # Two traces of the mask optimiser (op determinism is off here)
+            # end 50 Adam steps up to ~4e-5 apart: 3.8e-5 was seen in a
+            # fresh clone, where 1e-5 failed.
             self.assertAllClose(
-                got["mask"]["mask"], want["mask"]["mask"], atol=1e-5
+                got["mask"]["mask"], want["mask"]["mask"], atol=1e-4
             )
             self.assertAllClose(
                 got["original_score"], want["original_score"], atol=1e-6
