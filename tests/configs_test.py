@@ -12,7 +12,7 @@ import tensorflow as tf
 from absl.testing import parameterized
 
 from tests import testing
-from tfvidinterp.interp import grad_cam
+from tfvidinterp.interp import layer_names
 from tfvidinterp.jobs import train
 
 ALL = sorted(
@@ -83,7 +83,7 @@ class ConfigsTest(tf.test.TestCase, parameterized.TestCase):
         )
         self.assertEqual(model(videos).shape, (1, 3))
         # The explained layer exists and keeps time.
-        layer = config.interp.layer or grad_cam.default_layer(model)
+        layer = config.interp.layer or layer_names.default_layer(model)
         self.assertLen(model.get_layer(layer).output.shape, 5)
 
     @parameterized.parameters(*PAPER)
