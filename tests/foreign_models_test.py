@@ -164,6 +164,23 @@ class ForeignModelsTest(tf.test.TestCase, parameterized.TestCase):
         ):
             with self.assertRaisesRegex(errors.InputError, message):
                 explain(videos)
+        with self.assertRaisesRegex(errors.InputError, message):
+            interp.DeletionInsertion(net)(videos[0], [range(FRAMES)], 0)
+
+    def test_softmax_of_another_layer_is_refused(self):
+        inputs = keras.Input(SHAPE)
+        x = keras.layers.GlobalAveragePooling3D()(inputs)
+        head = keras.layers.EinsumDense(
+            "bc,cd->bd", 3, activation="softmax", name="probs"
+        )
+        model = keras.Model(inputs, head(x), name="foreign")
+        message = (
+            "'foreign' ends in the softmax activation of EinsumDense "
+            "'probs'.*pass a model that returns them"
+        )
+        for explainer in (interp.logits_model, interp.TemporalMaskExplainer):
+            with self.assertRaisesRegex(errors.InputError, message):
+                explainer(model)
 
     @parameterized.named_parameters(
         ("functional_dense", "dense", "conv3d"),

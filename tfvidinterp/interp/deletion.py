@@ -50,6 +50,7 @@ class DeletionInsertion:
             perturbation_lib.check(perturbation)
         ]
         self.batch_size = batch_size
+        self.model = model
         logits_of = logits_lib.logits_model(model)
 
         def scores(video, masks, target):
@@ -67,11 +68,16 @@ class DeletionInsertion:
                 the frames `explain` stored, rounded to uint8).
             orders: `(orders, T)` int frame orders, most important first.
             target_class: The class whose probability is scored.
+
+        Raises:
+            errors.InputError: A subclassed model that returns
+                probabilities (`logits.num_classes`).
         """
         orders = np.asarray(orders)
         masks = np.concatenate([temporal.order_masks(o) for o in orders])
         masks = np.concatenate([masks, 1.0 - masks])
         video = tf.convert_to_tensor(np.asarray(video, np.float32))
+        logits_lib.num_classes(self.model, video[None])
         target = tf.constant(target_class, tf.int32)
         scores = np.concatenate(
             [

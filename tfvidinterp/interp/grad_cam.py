@@ -81,8 +81,9 @@ class GradCAM:
         Args:
             features: Videos `(batch, T, H, W, 3)` -> activations
                 `(batch, T', h, w, channels)`, in inference mode.
-            head: Activations -> `(batch, num_classes)` logits (a softmax
-                output is refused on the first call).
+            head: Activations -> `(batch, num_classes)` logits; outputs
+                that are probabilities are refused (`logits.num_classes`
+                calls the model on one clip per call).
             **options: `weighting`, `score`, `upsample`, `normalize`.
 
         Example:
