@@ -13,6 +13,7 @@ from tfvidinterp.interp import layer_names
 
 FRAMES, SIZE = 6, 8
 SHAPE = (FRAMES, SIZE, SIZE, 3)
+VIDEOS = testing.tiny_videos(batch=2, frames=FRAMES, size=SIZE)
 
 
 class SubclassedNet(keras.Model):
@@ -23,7 +24,7 @@ class SubclassedNet(keras.Model):
         self.softmax = softmax
         self.scale = keras.layers.Rescaling(1.0 / 255)
         self.conv = keras.layers.Conv3D(4, 3, padding="same", name="conv")
-        self.relu = keras.layers.ReLU()
+        self.relu = keras.layers.ReLU(name="features")
         self.pool = keras.layers.GlobalAveragePooling3D()
         self.head = keras.layers.Dense(3)
 
@@ -53,20 +54,17 @@ def _softmax_head(kind):
     keras.utils.set_random_seed(0)
     body = [
         keras.layers.Rescaling(1.0 / 255),
-        keras.layers.Conv3D(4, 3, padding="same", activation="relu"),
+        keras.layers.Conv3D(4, 3, padding="same", activation="relu", name="c"),
         keras.layers.GlobalAveragePooling3D(),
     ]
     if kind == "dense":  # Functional; Dense(activation="softmax").
-        inputs = keras.Input(SHAPE)
-        x = inputs
+        x = inputs = keras.Input(SHAPE)
         for layer in body:
             x = layer(x)
         dense = keras.layers.Dense(3, activation="softmax")
         linear = keras.layers.Dense(3)
-        model, twin = (
-            keras.Model(inputs, dense(x)),
-            keras.Model(inputs, linear(x)),
-        )
+        model = keras.Model(inputs, dense(x))
+        twin = keras.Model(inputs, linear(x))
         linear.set_weights(dense.get_weights())
         return model, twin
     # Sequential (2+1)-D ending in Activation("softmax").
@@ -122,50 +120,43 @@ class ForeignModelsTest(tf.test.TestCase, parameterized.TestCase):
         results = {}
         for kind in ("freeze", "reverse"):
             explainer = freeze.with_perturbation(kind)
-            out = explainer(videos, class_ids=[0, 2])
+            out = results[kind] = explainer(videos, class_ids=[0, 2])
             self.assertEqual(out["mask"].shape, (2, FRAMES))
             self.assertAllInRange(out["mask"], 0.0, 1.0)
             self.assertAllInRange(out[f"{kind}_score"], 0.0, 1.0)
             for i in range(2 if alone else 0):
                 one = explainer(videos[i : i + 1], class_ids=[[0, 2][i]])
                 self.assertAllClose(one["mask"][0], out["mask"][i], atol=1e-4)
-            results[kind] = out
         return results
 
     def test_subclassed_model(self):
         net, twin = _subclassed()
-        videos = testing.tiny_videos(batch=2, frames=FRAMES, size=SIZE)
         with self.assertRaisesRegex(errors.InputError, "from_functions"):
             interp.GradCAM(net)
         cam = interp.GradCAM.from_functions(net.features, net.classify)
-        maps = self._check_cam(cam, videos)
-        self.assertEqual(layer_names.default_layer(twin), "re_lu")
-        self.assertAllClose(maps, interp.GradCAM(twin)(videos), atol=1e-5)
-        masks = self._check_masks(net, videos)
-        for kind, twin_masks in self._check_masks(twin, videos, False).items():
+        maps = self._check_cam(cam, VIDEOS)
+        self.assertEqual(layer_names.default_layer(twin), "features")
+        self.assertAllClose(maps, interp.GradCAM(twin)(VIDEOS), atol=1e-5)
+        masks = self._check_masks(net, VIDEOS)
+        for kind, twin_masks in self._check_masks(twin, VIDEOS, False).items():
             self.assertAllClose(
                 masks[kind]["mask"], twin_masks["mask"], atol=1e-4
             )
-        self.assertAllClose(
-            interp.InputGradient(net)(videos),
-            interp.InputGradient(twin)(videos),
-            atol=1e-5,
-        )
+        gradient = interp.InputGradient(net)(VIDEOS)
+        self.assertAllClose(gradient, interp.InputGradient(twin)(VIDEOS))
 
     def test_subclassed_softmax_is_refused(self):
         net, _ = _subclassed(softmax=True)
-        videos = testing.tiny_videos(batch=2, frames=FRAMES, size=SIZE)
         message = "returns probabilities .* pass a model whose call"
-        cam = interp.GradCAM.from_functions(net.features, net.classify)
         for explain in (
-            cam,
+            interp.GradCAM.from_functions(net.features, net.classify),
             interp.TemporalMaskExplainer(net, iterations=1),
             interp.InputGradient(net),
         ):
             with self.assertRaisesRegex(errors.InputError, message):
-                explain(videos)
+                explain(VIDEOS)
         with self.assertRaisesRegex(errors.InputError, message):
-            interp.DeletionInsertion(net)(videos[0], [range(FRAMES)], 0)
+            interp.DeletionInsertion(net)(VIDEOS[0], [range(FRAMES)], 0)
 
     def test_softmax_of_another_layer_is_refused(self):
         inputs = keras.Input(SHAPE)
@@ -183,45 +174,60 @@ class ForeignModelsTest(tf.test.TestCase, parameterized.TestCase):
                 explainer(model)
 
     @parameterized.named_parameters(
-        ("functional_dense", "dense", "conv3d"),
+        ("functional_dense", "dense", "c"),
         ("sequential_activation", "activation", "temporal"),
     )
     def test_softmax_head_is_explained_on_its_logits(self, kind, layer):
         model, twin = _softmax_head(kind)
-        videos = testing.tiny_videos(batch=2, frames=FRAMES, size=SIZE)
         logits = interp.logits_model(model)
-        self.assertAllClose(logits(videos), twin(videos), atol=1e-5)
-        self.assertAllClose(model(videos), tf.nn.softmax(twin(videos)))
+        self.assertAllClose(logits(VIDEOS), twin(VIDEOS), atol=1e-5)
+        self.assertAllClose(model(VIDEOS), tf.nn.softmax(twin(VIDEOS)))
         cam = interp.GradCAM(model)
-        self.assertStartsWith(cam.layer, layer)
-        maps = self._check_cam(cam, videos)
-        self.assertAllClose(maps, interp.GradCAM(twin)(videos), atol=1e-5)
-        masks = self._check_masks(model, videos)
-        for name, twin_masks in self._check_masks(twin, videos, False).items():
+        self.assertEqual(cam.layer, layer)
+        maps = self._check_cam(cam, VIDEOS)
+        self.assertAllClose(maps, interp.GradCAM(twin)(VIDEOS), atol=1e-5)
+        masks = self._check_masks(model, VIDEOS)
+        for name, twin_masks in self._check_masks(twin, VIDEOS, False).items():
             for key in ("mask", "freeze_score", "reverse_score"):
                 self.assertAllClose(
                     masks[name][key], twin_masks[key], atol=1e-4
                 )
-        curves = interp.DeletionInsertion(model)(videos[0], [range(6)], 1)
-        self.assertAllClose(
-            curves,
-            interp.DeletionInsertion(twin)(videos[0], [range(6)], 1),
-            atol=1e-6,
-        )
+        curves = [
+            interp.DeletionInsertion(m)(VIDEOS[0], [range(6)], 1)
+            for m in (model, twin)
+        ]
+        self.assertAllClose(*curves, atol=1e-6)
+        # The logits share the variables: a bias moved by 1 moves them by 1.
+        before = logits(VIDEOS)
+        dense = model.layers[-1 if kind == "dense" else -2]
+        dense.bias.assign_add(np.ones(3, np.float32))
+        self.assertAllClose(logits(VIDEOS), before + 1.0, atol=1e-5)
+
+    def test_backbone_ending_in_softmax(self):
+        inner, twin = _softmax_head("dense")
+        inputs = keras.Input(SHAPE)
+        outer = keras.Model(inputs, inner(inputs))
+        logits = interp.logits_model(outer)
+        self.assertAllClose(logits(VIDEOS), twin(VIDEOS), atol=1e-5)
+        cam = interp.GradCAM(outer)
+        self.assertEqual(cam.layer, f"{inner.name}/c")
+        maps = interp.GradCAM(twin)(VIDEOS)
+        self.assertAllClose(cam(VIDEOS), maps, atol=1e-5)
+        gradient = interp.InputGradient(outer)(VIDEOS)
+        self.assertAllClose(gradient, interp.InputGradient(twin)(VIDEOS))
 
     def test_nested_td_cnn_lstm_grad_cam(self):
         nested, flat = _nested()
-        videos = testing.tiny_videos(batch=2, frames=FRAMES, size=SIZE)
         self.assertEqual(layer_names.default_layer(nested), "backbone/td_conv2")
         self.assertEqual(layer_names.default_layer(flat), "td_conv2")
         cam = interp.GradCAM(nested)
-        maps = self._check_cam(cam, videos)
-        self.assertAllClose(maps, interp.GradCAM(flat)(videos), atol=1e-5)
-        inner = interp.GradCAM(nested, "backbone/td_conv1")(videos)
+        maps = self._check_cam(cam, VIDEOS)
+        self.assertAllClose(maps, interp.GradCAM(flat)(VIDEOS), atol=1e-5)
+        inner = interp.GradCAM(nested, "backbone/td_conv1")(VIDEOS)
         self.assertAllClose(
-            inner, interp.GradCAM(flat, "td_conv1")(videos), atol=1e-5
+            inner, interp.GradCAM(flat, "td_conv1")(VIDEOS), atol=1e-5
         )
-        sweep = interp.LayerSweep(nested)(videos)
+        sweep = interp.LayerSweep(nested)(VIDEOS)
         self.assertEqual(
             list(sweep),
             ["backbone/td_conv1", "backbone/td_conv2", "input_gradient"],
@@ -232,9 +238,8 @@ class ForeignModelsTest(tf.test.TestCase, parameterized.TestCase):
 
     def test_nested_td_cnn_lstm_masks(self):
         nested, flat = _nested()
-        videos = testing.tiny_videos(batch=2, frames=FRAMES, size=SIZE)
-        masks = self._check_masks(nested, videos)
-        for kind, flat_masks in self._check_masks(flat, videos, False).items():
+        masks = self._check_masks(nested, VIDEOS)
+        for kind, flat_masks in self._check_masks(flat, VIDEOS, False).items():
             self.assertAllClose(
                 masks[kind]["mask"], flat_masks["mask"], atol=1e-4
             )
