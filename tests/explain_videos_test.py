@@ -4,6 +4,7 @@ results, which have no ground truth."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -16,6 +17,7 @@ from tfvidinterp import errors
 from tfvidinterp.data import video_io
 from tfvidinterp.jobs import compare
 from tfvidinterp.jobs import explain
+from tfvidinterp.jobs import faithfulness
 from tfvidinterp.jobs import resultsdir
 
 FRAMES, SIZE = 8, 32
@@ -161,6 +163,63 @@ class ExplainVideosTest(testing.TrainedRunTestCase):
         self.assertEqual(stats["models"][0]["num_clips"], 3)
         self.assertTrue(os.path.exists(os.path.join(out, "report.html")))
         self.assertLen(os.listdir(os.path.join(out, "gifs")), 3)
+
+    def test_faithfulness_reports_what_needs_no_ground_truth(self):
+        directory = os.path.join(self.get_temp_dir(), "faithful")
+        shutil.copytree(self.first["output_dir"], directory)
+        result = faithfulness.run(
+            None, self.workdir, directory, random_orders=2
+        )
+        with open(os.path.join(directory, "faithfulness.json")) as f:
+            self.assertEqual(json.load(f), result)
+        self.assertEqual(
+            result["needs_ground_truth"],
+            ["mask_iou", "pointing_game", "energy", "time_profile", "layers"],
+        )
+        self.assertEqual(
+            [result[k] for k in ("explained_clips", "clips", "curve_clips")],
+            [3, 0, 3],
+        )
+        self.assertEqual(set(result["mask_iou"].values()), {None})
+        self.assertEqual(set(result["pointing_game"].values()), {None})
+        self.assertEqual(result["layers"], [])
+        for key in ("deletion", "insertion"):
+            curves = result[key]
+            self.assertLen(curves["learned_curve"], FRAMES + 1)
+            self.assertLen(curves["random_curve"], FRAMES + 1)
+            # An area is the mean of its curve's T + 1 probabilities.
+            self.assertAllClose(
+                curves["learned"], np.mean(curves["learned_curve"]), atol=1e-3
+            )
+            self.assertAllInRange(curves["learned_curve"], 0, 1)
+        # All frames perturbed: the deletion curve ends where insertion
+        # starts (the same clip), and the other way round.
+        deletion, insertion = result["deletion"], result["insertion"]
+        self.assertAllClose(
+            deletion["learned_curve"][-1],
+            insertion["learned_curve"][0],
+            atol=1e-3,
+        )
+        self.assertEqual(result["sanity"]["clips"], 3)
+        targets = result["targets"]
+        self.assertEqual(
+            [targets[k] for k in ("mask_iou", "pointing_game", "energy")],
+            [None, None, None],
+        )
+        self.assertIsInstance(targets["deletion"], bool)
+        text = faithfulness.summary_text(result)
+        self.assertIn(
+            "| Mask IoU with the event window; baseline: a run of the same "
+            "length placed at random | >= baseline + 0.2 | needs ground "
+            "truth |  |  |",
+            text,
+        )
+        self.assertIn("no clip with ground truth; deletion and insertion", text)
+        self.assertNotIn("Grad-CAM layer by layer", text)
+        out = os.path.join(self.get_temp_dir(), "report")
+        compare.run([directory], out, testing.load_config("configs/compare.py"))
+        with open(os.path.join(out, "tables", "faithfulness.csv")) as f:
+            self.assertEqual(f.read().count("needs ground truth"), 5)
 
     @pytest.mark.slow
     def test_binary_explains_a_directory(self):
