@@ -1,9 +1,11 @@
-"""Explains a trained run's clips: Grad-CAM maps and temporal masks.
+r"""Explains a trained run's clips: Grad-CAM maps and temporal masks.
 
     python -m binaries.explain --workdir=runs/i3d_synthetic \
         --max_clips=32  # or --video=clip.mp4; --config overrides config.json
+    python -m binaries.explain --workdir=runs/i3d_synthetic \
+        --videos=my_videos/ --output_dir=runs/my_videos  # or a CSV, a glob
 
-Writes <workdir>/explain/<split>; re-running resumes.
+Writes <workdir>/explain/<split> (or --output_dir); re-running resumes.
 """
 
 import json
@@ -25,16 +27,15 @@ _IDS = flags.DEFINE_string(
     "ids", None, "Clip ids, comma-separated, or a file with one id a line."
 )
 _VIDEO = flags.DEFINE_string("video", None, "A video to explain, not a split.")
-_OUTPUT_DIR = flags.DEFINE_string(
-    "output_dir", None, "Results dir (default: <workdir>/explain/<split>)."
+_VIDEOS = flags.DEFINE_string(
+    "videos", None, "Videos to explain: a dir (all sub-folders), CSV or glob."
 )
+_OUTPUT_DIR = flags.DEFINE_string("output_dir", None, "The results dir.")
 _SHARD_INDEX = flags.DEFINE_integer(
     "shard_index", None, "This worker's shard (default: from TF_CONFIG)."
 )
 _NUM_SHARDS = flags.DEFINE_integer("num_shards", None, "Workers sharing clips.")
-_MAX_CLIPS = flags.DEFINE_integer(
-    "max_clips", None, "Explain only the first N selected clips."
-)
+_MAX_CLIPS = flags.DEFINE_integer("max_clips", None, "Explain the first N.")
 flags.mark_flags_as_required(["workdir"])
 
 
@@ -46,6 +47,7 @@ def main(argv):
         split=_SPLIT.value,
         ids=explain.read_ids(_IDS.value) if _IDS.value else None,
         video=_VIDEO.value,
+        videos=_VIDEOS.value,
         output_dir=_OUTPUT_DIR.value,
         shard_index=_SHARD_INDEX.value,
         num_shards=_NUM_SHARDS.value,

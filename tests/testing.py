@@ -7,6 +7,7 @@ Test modules import their helpers from here, never from each other.
 import contextlib
 import importlib.util
 import io
+import json
 import os
 import re
 import shutil
@@ -118,6 +119,12 @@ class TrainedRunTestCase(tf.test.TestCase):
     def tearDownClass(cls):
         shutil.rmtree(cls.root)
         super().tearDownClass()
+
+
+def read_records(directory, name="results.jsonl"):
+    """The records of an explain results file, one dict per line."""
+    with open(os.path.join(directory, name)) as f:
+        return [json.loads(line) for line in f]
 
 
 def write_video(path, num_frames, height=24, width=32, value=None):
