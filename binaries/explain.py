@@ -1,9 +1,12 @@
-"""Explains a trained run's clips: Grad-CAM maps and temporal masks.
+"""Explains a run's or a Keras model file's clips: Grad-CAM and masks.
 
     python -m binaries.explain --workdir=runs/i3d_synthetic \
         --max_clips=32  # or --video=clip.mp4; --config overrides config.json
+    python -m binaries.explain --model=my_model.keras \
+        --config=configs/keras_model.py --config.interp.layer=<5-D layer> \
+        --data_dir=data/mine --split=test --output_dir=runs/my_model/explain
 
-Writes <workdir>/explain/<split>; re-running resumes.
+Writes <workdir>/explain/<split> (or --output_dir); re-running resumes.
 """
 
 import json
@@ -18,9 +21,9 @@ _CONFIG = config_flags.DEFINE_config_file(
     "config", None, "Overrides the run's config.json.", lock_config=True
 )
 _WORKDIR = flags.DEFINE_string("workdir", None, "The training run's dir.")
-_SPLIT = flags.DEFINE_string(
-    "split", None, "Split to explain (default: interp.split or eval.split)."
-)
+_MODEL = flags.DEFINE_string("model", None, "Or a .keras model file.")
+_DATA_DIR = flags.DEFINE_string("data_dir", None, "Dataset of the --split.")
+_SPLIT = flags.DEFINE_string("split", None, "Default: interp/eval.split.")
 _IDS = flags.DEFINE_string(
     "ids", None, "Clip ids, comma-separated, or a file with one id a line."
 )
@@ -28,14 +31,11 @@ _VIDEO = flags.DEFINE_string("video", None, "A video to explain, not a split.")
 _OUTPUT_DIR = flags.DEFINE_string(
     "output_dir", None, "Results dir (default: <workdir>/explain/<split>)."
 )
-_SHARD_INDEX = flags.DEFINE_integer(
-    "shard_index", None, "This worker's shard (default: from TF_CONFIG)."
-)
+_SHARD_INDEX = flags.DEFINE_integer("shard_index", None, "Default: TF_CONFIG.")
 _NUM_SHARDS = flags.DEFINE_integer("num_shards", None, "Workers sharing clips.")
 _MAX_CLIPS = flags.DEFINE_integer(
     "max_clips", None, "Explain only the first N selected clips."
 )
-flags.mark_flags_as_required(["workdir"])
 
 
 def main(argv):
@@ -50,6 +50,8 @@ def main(argv):
         shard_index=_SHARD_INDEX.value,
         num_shards=_NUM_SHARDS.value,
         max_clips=_MAX_CLIPS.value,
+        model=_MODEL.value,
+        data_dir=_DATA_DIR.value,
     )
     print(json.dumps(summary, indent=2))
 

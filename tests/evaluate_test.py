@@ -132,7 +132,7 @@ class EvaluateTest(testing.TrainedRunTestCase):
         with self.assertRaisesRegex(
             errors.InputError,
             "other_run was trained on 5 classes, dataset .* has 6; use the "
-            "dataset the run was trained on$",
+            "dataset the model was trained on$",
         ):
             evaluate.run(None, other)
 

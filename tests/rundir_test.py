@@ -12,7 +12,7 @@ CONFIG = {
     "seed": 0,
     "model_name": "clstm",
     "model": {"num_layers": 2, "filters": 4},
-    "input": {"data_dir": "/data", "image_size": (24, 32)},
+    "input": {"data_dir": "/data", "num_frames": 8, "image_size": (24, 32)},
     "train": {"lr": 0.001},
 }
 INFO = {"source": "synthetic", "classes": ["a", "b", "c"]}
@@ -51,7 +51,16 @@ class RunDirTest(tf.test.TestCase):
         )
         self.assertEqual(
             self.read(rundir.RUN),
-            {"classes": ["a", "b", "c"], "dataset": "synthetic"},
+            {
+                "classes": ["a", "b", "c"],
+                "dataset": "synthetic",
+                "model": {
+                    "name": "clstm",
+                    "kwargs": {"num_layers": 2, "filters": 4},
+                    "input_shape": [8, 24, 32, 3],
+                    "num_classes": 3,
+                },
+            },
         )
         # A resume may change how it trains, not what it trains.
         rundir.record(self.workdir, _with(train__lr=0.1, seed=3), INFO)

@@ -21,12 +21,12 @@ from absl import logging
 from tfvidinterp import errors
 from tfvidinterp import files
 from tfvidinterp.data import pipeline
-from tfvidinterp.data import prepare
 from tfvidinterp.data import tfrecord
 from tfvidinterp.data import video_io
 from tfvidinterp.data import video_ops
 from tfvidinterp.interp import grad_cam
 from tfvidinterp.interp import temporal_mask
+from tfvidinterp.jobs import modelfile
 from tfvidinterp.jobs import resultsdir
 from tfvidinterp.jobs import rundir
 from tfvidinterp.jobs import train
@@ -44,29 +44,57 @@ class Explainer:
         model: The trained classifier.
         interp: A config's `interp` options.
         step: The training step of the model's checkpoint, recorded with
-            the results (None: unknown).
+            the results (None: unknown, or a model file).
+        classes: The model's class names (None: the dataset's).
+        dataset: The `source` of the model's training data, recorded for a
+            video file (None: unknown).
+        name: The run's or model file's name, recorded with the results
+            (None: the workdir's).
 
     Raises:
         errors.InputError: An unknown or time-less Grad-CAM layer, or a
             mask option that would give NaN masks.
     """
 
-    def __init__(self, model: keras.Model, interp, step: int | None = None):
+    def __init__(
+        self,
+        model: keras.Model,
+        interp,
+        step: int | None = None,
+        *,
+        classes=None,
+        dataset: str | None = None,
+        name: str | None = None,
+    ):
         self.model = model
         self.step = step
+        self.classes, self.dataset, self.name = classes, dataset, name
         self.cam = make_grad_cam(model, interp)
         self.masker = make_masker(model, interp)
 
 
+def load(config, workdir: str | None = None, *, model=None, data_dir=None):
+    """`(config, Explainer)` of a run's latest checkpoint or of a Keras
+    model file, and the config resolved for it (`modelfile.load`)."""
+    loaded = modelfile.load(config, workdir, model=model, data_dir=data_dir)
+    return loaded.config, Explainer(
+        loaded.model,
+        loaded.config.interp,
+        loaded.step,
+        classes=loaded.classes,
+        dataset=loaded.dataset,
+        name=os.path.basename(os.path.normpath(loaded.source)),
+    )
+
+
 def load_explainer(config, workdir: str) -> Explainer:
-    """The `Explainer` of the run's latest checkpoint (`train.restore`)."""
-    restored = train.restore(config, workdir)
-    return Explainer(restored.model, restored.config.interp, restored.step)
+    """The `Explainer` of the run's latest checkpoint (`load`)."""
+    return load(config, workdir)[1]
 
 
 def run(
     config,
-    workdir: str,
+    workdir: str | None = None,
     *,
     split: str | None = None,
     ids=None,
@@ -76,6 +104,8 @@ def run(
     num_shards: int | None = None,
     max_clips: int | None = None,
     explainer: Explainer | None = None,
+    model: str | None = None,
+    data_dir: str | None = None,
 ) -> dict:
     """Explains clips with `config.interp`'s Grad-CAM and temporal mask.
 
@@ -84,27 +114,25 @@ def run(
     first `max_clips` of them, then shard `shard_index` of `num_shards`
     (default from `TF_CONFIG`, else 0 of 1); or the one clip of the file
     `video` (its id: the file's real path). Results go to `output_dir`
-    (default `<workdir>/explain/<split or "video">`) in the format of
-    `tfvidinterp.jobs.resultsdir`. `config` None reads the run's recorded
-    config (`train.run_config`). An `explainer` of the trained model is
-    shared among calls; default: `load_explainer(config, workdir)`.
+    (default `<workdir>/explain/<split or "video">`; required with `model`)
+    in the format of `tfvidinterp.jobs.resultsdir`. The model: the run in
+    `workdir` or the Keras file `model`, with `config` and `data_dir` as
+    `modelfile.load` takes them; or an `explainer` shared among calls.
 
     Returns `{"output_dir", "results_file", "shard": [k, n], "clips"
     (explained now), "skipped" (done before), "seconds", "merged" (whether
     `results.jsonl` received shard results)}`. Bad input (options, ids,
-    video, layer, a config of another model, a results directory of other
-    parameters or of another checkpoint step, no checkpoint) raises
-    `errors.InputError`.
+    video, layer, a config of another model, a dataset of other classes,
+    a results directory of other parameters or of another checkpoint step,
+    no checkpoint) raises `errors.InputError`.
     """
     start = time.time()
-    config = train.run_config(config, workdir)
+    config, explainer, info = _model(
+        config, workdir, explainer, model, data_dir, output_dir, video
+    )
     split = _check_options(config, split, ids, video, max_clips)
     shard = resultsdir.worker_shard(shard_index, num_shards)
-    # Bad input fails here, before the model is built.
-    info = prepare.read_info(config.input.data_dir)
     clips, count = _source(config, info, split, ids, video, max_clips, shard)
-    if explainer is None:
-        explainer = load_explainer(config, workdir)
     output_dir = output_dir or rundir.path(
         workdir, rundir.EXPLAIN, split or "video"
     )
@@ -126,15 +154,40 @@ def run(
     }
 
 
+def _model(config, workdir, explainer, model, data_dir, output_dir, video):
+    """`(config, explainer, info)` of what `run` explains: a shared
+    `explainer` with `config` checked against the run, or `load`'s; and the
+    `dataset_info.json` of its dataset, checked against the model's classes
+    (None for a `video` of a model that knows them)."""
+    if output_dir is None and workdir is None:
+        raise errors.InputError(
+            "give --output_dir: where the results of --model go"
+        )
+    if explainer is None:
+        config, explainer = load(
+            config, workdir, model=model, data_dir=data_dir
+        )
+    else:
+        config = train.run_config(config, workdir)
+    if video is not None and explainer.classes is not None:
+        return config, explainer, None
+    info = modelfile.read_dataset(
+        config, explainer.name or workdir, explainer.classes
+    )
+    return config, explainer, info
+
+
 def _meta(config, info, workdir, split, explainer, masker):
     """The results directory's `meta.json`: what explained which data
-    (`info`: the dataset's `dataset_info.json`)."""
+    (`info`: the dataset's `dataset_info.json`, None for a video file)."""
     return {
-        "run": os.path.basename(os.path.normpath(workdir)),
+        "run": explainer.name or os.path.basename(os.path.normpath(workdir)),
         "model_name": config.model_name,
         "step": explainer.step,
-        "dataset": info.get("source"),
-        "classes": info["classes"],
+        "dataset": explainer.dataset if info is None else info.get("source"),
+        "classes": info["classes"]
+        if explainer.classes is None
+        else explainer.classes,
         "split": split,
         "params": _params(explainer.cam, masker, config.interp.target),
     }
