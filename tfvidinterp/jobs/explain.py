@@ -168,7 +168,9 @@ def _model(config, workdir, explainer, model, data_dir, output_dir, video):
             config, workdir, model=model, data_dir=data_dir
         )
     else:
-        config = train.run_config(config, workdir)
+        config = modelfile.with_data_dir(
+            train.run_config(config, workdir), data_dir
+        )
     if video is not None and explainer.classes is not None:
         return config, explainer, None
     info = modelfile.read_dataset(

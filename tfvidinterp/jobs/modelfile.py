@@ -78,11 +78,16 @@ def load(
             model,
             None,
         )
-    if data_dir:
-        values = loaded.config.to_dict()
-        values["input"]["data_dir"] = data_dir
-        loaded = loaded._replace(config=ml_collections.ConfigDict(values))
-    return loaded
+    return loaded._replace(config=with_data_dir(loaded.config, data_dir))
+
+
+def with_data_dir(config, data_dir: str | None):
+    """`config`, or a copy of it reading the dataset `data_dir` if given."""
+    if not data_dir:
+        return config
+    values = config.to_dict()
+    values["input"]["data_dir"] = data_dir
+    return ml_collections.ConfigDict(values)
 
 
 def read_dataset(config, source: str, classes=None) -> dict:
