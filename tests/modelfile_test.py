@@ -97,6 +97,17 @@ class OwnModelRunTest(testing.TrainedRunTestCase):
         ):
             evaluate.run(None, self.workdir)
 
+    def test_a_run_without_run_json_takes_the_datasets_classes(self):
+        old = os.path.join(self.root, "old")
+        shutil.copytree(self.workdir, old)
+        os.remove(rundir.path(old, rundir.RUN))
+        result = evaluate.run(None, old, data_dir=self.moved)
+        self.assertLen(result["forward"]["f1"], 6)
+        with self.assertRaisesRegex(
+            errors.InputError, "^No such dataset directory: .*/data$"
+        ):
+            evaluate.run(None, old)
+
 
 class ModelFileTest(testing.SyntheticDataTestCase):
     """A .keras file whose input (4 frames of 24x20) is not the dataset's

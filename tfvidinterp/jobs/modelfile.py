@@ -63,22 +63,15 @@ def load(
             + (", not both" if workdir else "")
         )
     if workdir is not None:
+        # A run without class names (an older version's) reads them from
+        # the dataset: the one of `data_dir`.
+        config = with_data_dir(train.run_config(config, workdir), data_dir)
         restored = train.restore(config, workdir)
         record = rundir.read_run(workdir) or {}
-        loaded = Loaded(
-            *restored, source=workdir, dataset=record.get("dataset")
-        )
-    else:
-        network, classes = load_file(model)
-        loaded = Loaded(
-            network,
-            classes,
-            None,
-            file_config(config, network, model),
-            model,
-            None,
-        )
-    return loaded._replace(config=with_data_dir(loaded.config, data_dir))
+        return Loaded(*restored, source=workdir, dataset=record.get("dataset"))
+    network, classes = load_file(model)
+    config = with_data_dir(file_config(config, network, model), data_dir)
+    return Loaded(network, classes, None, config, model, None)
 
 
 def with_data_dir(config, data_dir: str | None):
