@@ -1,6 +1,7 @@
 """Any Keras video classifier in every job: import-path model names, runs
 that record what they are, and `.keras` files with their class names."""
 
+import copy
 import json
 import os
 import shutil
@@ -19,6 +20,7 @@ from tfvidinterp.jobs import compare
 from tfvidinterp.jobs import evaluate
 from tfvidinterp.jobs import explain
 from tfvidinterp.jobs import export
+from tfvidinterp.jobs import faithfulness
 from tfvidinterp.jobs import modelfile
 from tfvidinterp.jobs import rundir
 
@@ -96,6 +98,22 @@ class OwnModelRunTest(testing.TrainedRunTestCase):
             errors.InputError, "^No such dataset directory: .*/data$"
         ):
             evaluate.run(None, self.workdir)
+
+    @pytest.mark.slow
+    def test_faithfulness_rebuilds_the_model_by_its_import_path(self):
+        config = copy.deepcopy(self.config)
+        config.input.data_dir = self.moved
+        out = os.path.join(self.root, "faithful")
+        explain.run(config, self.workdir, max_clips=4, output_dir=out)
+        result = faithfulness.run(
+            config, self.workdir, out, random_orders=1, spatial_clips=4
+        )
+        self.assertEqual((result["model_name"], result["clips"]), (OWN, 4))
+        self.assertEqual(result["layer"], "features")
+        # The randomised copy of the model was built from OWN.
+        self.assertEqual(
+            result["sanity"]["clips"] + result["sanity"]["constant_maps"], 4
+        )
 
     def test_a_run_without_run_json_takes_the_datasets_classes(self):
         old = os.path.join(self.root, "old")
