@@ -287,13 +287,8 @@ class ModelFileTest(testing.SyntheticDataTestCase):
         shutil.copy(self.path, os.path.join(self.root, "lone.keras"))
         failed = run(f"--model={self.root}/lone.keras", *flags)
         self.assertEqual(failed.returncode, 2)
-        lines = [
-            line
-            for line in failed.stderr.splitlines()
-            if line.startswith("evaluate.py:")
-        ]
         self.assertEqual(
-            lines,
+            testing.error_lines(failed.stderr, "evaluate"),
             [
                 "evaluate.py: error: cannot read the class names "
                 f"{self.root}/lone.classes.txt: No such file or directory; "

@@ -115,10 +115,14 @@ class RunDirTest(tf.test.TestCase):
         os.makedirs(self.workdir)
         with open(rundir.path(self.workdir, rundir.CONFIG), "w") as f:
             json.dump(CONFIG, f)
-        # No run.json: the classes are not checked, and recorded now.
-        rundir.check_classes(self.workdir, ["z"], "the dataset")
+        # No run.json: recorded at the next start, model included.
+        self.assertIsNone(rundir.read_run(self.workdir))
         rundir.record(self.workdir, CONFIG, INFO)
         self.assertEqual(rundir.read_classes(self.workdir), INFO["classes"])
+        self.assertEqual(
+            rundir.read_run(self.workdir)["model"]["input_shape"],
+            [8, 24, 32, 3],
+        )
         with open(rundir.path(self.workdir, rundir.RUN), "w") as f:
             f.write("{")
         with self.assertRaisesRegex(

@@ -571,6 +571,14 @@ def write_kth_official(root):
         f.write(KTH_OFFICIAL_SEQUENCES)
 
 
+def error_lines(stderr, binary):
+    """The lines of `binaries.<binary>`'s own error messages in a run's
+    stderr; TensorFlow's C++ start-up lines may precede them."""
+    return [
+        line for line in stderr.splitlines() if line.startswith(f"{binary}.py:")
+    ]
+
+
 def tiny_classifier(num_classes, num_frames=None, image_size=None, filters=4):
     """A video classifier of one's own, for `model_name =
     "tests.testing:tiny_classifier"`: its Grad-CAM layer is `features`."""

@@ -187,9 +187,7 @@ def _meta(config, info, workdir, split, explainer, masker):
         "model_name": config.model_name,
         "step": explainer.step,
         "dataset": explainer.dataset if info is None else info.get("source"),
-        "classes": info["classes"]
-        if explainer.classes is None
-        else explainer.classes,
+        "classes": explainer.classes or info["classes"],
         "split": split,
         "params": _params(explainer.cam, masker, config.interp.target),
     }

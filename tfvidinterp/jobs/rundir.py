@@ -154,26 +154,6 @@ def check_model_config(workdir: str, recorded: dict, config: dict):
     )
 
 
-def check_classes(workdir: str, classes, where: str):
-    """Refuses `classes` (of `where`) other than those the run learned; a
-    run without `run.json` is not checked (logged).
-
-    Raises:
-        errors.InputError: Other class names, or another number of them.
-    """
-    recorded = read_classes(workdir)
-    if recorded is None:
-        logging.warning(
-            "%s records no class names (no %s); %s's classes are not "
-            "checked against the run's",
-            workdir,
-            RUN,
-            where,
-        )
-        return
-    compare_classes(workdir, recorded, classes, where)
-
-
 def compare_classes(owner: str, recorded, classes, where: str):
     """Refuses `classes` (of `where`) other than `recorded`, the classes
     the model of `owner` (a run or a model file) was trained on.
