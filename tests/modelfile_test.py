@@ -27,6 +27,17 @@ from tfvidinterp.jobs import rundir
 OWN = "tests.testing:tiny_classifier"
 
 
+@keras.saving.register_keras_serializable(package="tests")
+class _Subclassed(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.pool = keras.layers.GlobalAveragePooling3D()
+        self.logits = keras.layers.Dense(6)
+
+    def call(self, videos):
+        return self.logits(self.pool(videos))
+
+
 class ImportPathTest(tf.test.TestCase):
     def test_builds_a_model_of_ones_own(self):
         model = models.build(OWN, num_classes=5, num_frames=4, image_size=16)
@@ -208,6 +219,8 @@ class ModelFileTest(testing.SyntheticDataTestCase):
         rgb_images = keras.Sequential(
             [keras.Input((32, 32, 3)), keras.layers.Dense(6)]
         )
+        subclassed = _Subclassed()
+        subclassed(testing.tiny_videos(1, 4, 8))
         for path, message in (
             (
                 self.save(self.model, "unnamed", None),
@@ -231,6 +244,10 @@ class ModelFileTest(testing.SyntheticDataTestCase):
                 r"3\)$",
             ),
             (self.path + ".h5", "^no Keras model file .*; give a .keras file"),
+            (
+                self.save(subclassed, "subclassed", self.classes),
+                "subclassed.keras holds a model without a symbolic input",
+            ),
         ):
             with self.assertRaisesRegex(errors.InputError, message):
                 modelfile.load(self.config, model=path)

@@ -135,9 +135,10 @@ def load_file(path: str) -> tuple[keras.Model, list[str]]:
 
     Raises:
         errors.InputError: No such file, not a `.keras` file, a missing or
-            bad class names file, a file Keras cannot load, a model whose
-            input is not one batch of videos (rank 5, 3 channels), or whose
-            output is not one logit per class name.
+            bad class names file, a file Keras cannot load, a model without
+            a symbolic input (subclassed) or whose input is not one batch of
+            videos (rank 5, 3 channels), or whose output is not one logit
+            per class name.
     """
     if not path.endswith(SUFFIX) or not os.path.isfile(path):
         raise errors.InputError(
@@ -151,8 +152,13 @@ def load_file(path: str) -> tuple[keras.Model, list[str]]:
     except Exception as error:  # noqa: BLE001
         reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise errors.InputError(f"cannot load {path}: {reason}") from None
-    inputs = getattr(model, "inputs", None) or []
-    shapes = [tuple(x.shape) for x in inputs]
+    if not getattr(model, "inputs", None):
+        raise errors.InputError(
+            f"{path} holds a model without a symbolic input (a subclassed "
+            "model); save a functional or Sequential one, its input a "
+            "keras.Input((frames, height, width, 3))"
+        )
+    shapes = [tuple(x.shape) for x in model.inputs]
     if len(shapes) != 1 or len(shapes[0]) != 5 or shapes[0][-1] != 3:
         raise errors.InputError(
             f"{path} is not a video classifier: its input "
