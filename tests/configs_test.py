@@ -20,8 +20,13 @@ ALL = sorted(
     for path in glob.glob(os.path.join(testing.REPO, "configs", "*.py"))
     if not os.path.basename(path).startswith(("_", "common"))
 )
-# Training configs; compare.py and benchmark.py configure other jobs.
-TRAINING = [p for p in ALL if not p.endswith(("compare.py", "benchmark.py"))]
+# Training configs; compare.py, benchmark.py and keras_model.py configure
+# other jobs.
+TRAINING = [
+    p
+    for p in ALL
+    if not p.endswith(("compare.py", "benchmark.py", "keras_model.py"))
+]
 VARIANTS = {"configs/benchmark.py": (None, "full", "smoke")}
 # Per experiment: (model, frames, image size, the paper's optimiser,
 # momentum, dropout, weight decay, epochs, mask lambda1, lambda2).

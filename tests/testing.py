@@ -576,3 +576,30 @@ def write_kth_official(root):
         write_video(path, num_frames, height=12, width=16)
     with open(os.path.join(root, "00sequences.txt"), "w") as f:
         f.write(KTH_OFFICIAL_SEQUENCES)
+
+
+def error_lines(stderr, binary):
+    """The lines of `binaries.<binary>`'s own error messages in a run's
+    stderr; TensorFlow's C++ start-up lines may precede them."""
+    return [
+        line for line in stderr.splitlines() if line.startswith(f"{binary}.py:")
+    ]
+
+
+def tiny_classifier(num_classes, num_frames=None, image_size=None, filters=4):
+    """A video classifier of one's own, for `model_name =
+    "tests.testing:tiny_classifier"`: its Grad-CAM layer is `features`."""
+    import keras
+
+    height, width = (
+        (image_size, image_size)
+        if image_size is None or np.isscalar(image_size)
+        else image_size
+    )
+    videos = keras.Input((num_frames, height, width, 3))
+    x = keras.layers.Rescaling(1 / 255)(videos)
+    x = keras.layers.Conv3D(
+        filters, 3, padding="same", activation="relu", name="features"
+    )(x)
+    x = keras.layers.GlobalAveragePooling3D()(x)
+    return keras.Model(videos, keras.layers.Dense(num_classes)(x))

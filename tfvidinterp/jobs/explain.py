@@ -22,7 +22,6 @@ from absl import logging
 from tfvidinterp import errors
 from tfvidinterp import files
 from tfvidinterp.data import pipeline
-from tfvidinterp.data import prepare
 from tfvidinterp.data import sources
 from tfvidinterp.data import tfrecord
 from tfvidinterp.data import video_files
@@ -30,6 +29,7 @@ from tfvidinterp.data import video_io
 from tfvidinterp.data import video_ops
 from tfvidinterp.interp import grad_cam
 from tfvidinterp.interp import temporal_mask
+from tfvidinterp.jobs import modelfile
 from tfvidinterp.jobs import resultsdir
 from tfvidinterp.jobs import rundir
 from tfvidinterp.jobs import train
@@ -47,29 +47,57 @@ class Explainer:
         model: The trained classifier.
         interp: A config's `interp` options.
         step: The training step of the model's checkpoint, recorded with
-            the results (None: unknown).
+            the results (None: unknown, or a model file).
+        classes: The model's class names (None: the dataset's).
+        dataset: The `source` of the model's training data, recorded for a
+            video file (None: unknown).
+        name: The run's or model file's name, recorded with the results
+            (None: the workdir's).
 
     Raises:
         errors.InputError: An unknown or time-less Grad-CAM layer, or a
             mask option that would give NaN masks.
     """
 
-    def __init__(self, model: keras.Model, interp, step: int | None = None):
+    def __init__(
+        self,
+        model: keras.Model,
+        interp,
+        step: int | None = None,
+        *,
+        classes=None,
+        dataset: str | None = None,
+        name: str | None = None,
+    ):
         self.model = model
         self.step = step
+        self.classes, self.dataset, self.name = classes, dataset, name
         self.cam = make_grad_cam(model, interp)
         self.masker = make_masker(model, interp)
 
 
+def load(config, workdir: str | None = None, *, model=None, data_dir=None):
+    """`(config, Explainer)` of a run's latest checkpoint or of a Keras
+    model file, and the config resolved for it (`modelfile.load`)."""
+    loaded = modelfile.load(config, workdir, model=model, data_dir=data_dir)
+    return loaded.config, Explainer(
+        loaded.model,
+        loaded.config.interp,
+        loaded.step,
+        classes=loaded.classes,
+        dataset=loaded.dataset,
+        name=os.path.basename(os.path.normpath(loaded.source)),
+    )
+
+
 def load_explainer(config, workdir: str) -> Explainer:
-    """The `Explainer` of the run's latest checkpoint (`train.restore`)."""
-    restored = train.restore(config, workdir)
-    return Explainer(restored.model, restored.config.interp, restored.step)
+    """The `Explainer` of the run's latest checkpoint (`load`)."""
+    return load(config, workdir)[1]
 
 
 def run(
     config,
-    workdir: str,
+    workdir: str | None = None,
     *,
     split: str | None = None,
     ids=None,
@@ -80,6 +108,8 @@ def run(
     num_shards: int | None = None,
     max_clips: int | None = None,
     explainer: Explainer | None = None,
+    model: str | None = None,
+    data_dir: str | None = None,
 ) -> dict:
     """Explains clips with `config.interp`'s Grad-CAM and temporal mask.
 
@@ -88,29 +118,33 @@ def run(
     file `video` (id: its real path); or the files `videos` names
     (`video_files.list_videos`). Of them, the first `max_clips`, then shard
     `shard_index` of `num_shards` (default from `TF_CONFIG`, else 0 of 1).
-    Results go to `output_dir` (default `_default_dir`; format:
-    `tfvidinterp.jobs.resultsdir`). `config` None: the run's own; an
-    `explainer` is shared among calls (default: `load_explainer`'s).
+    Results go to `output_dir` (default `_default_dir`; required with
+    `model`; format: `tfvidinterp.jobs.resultsdir`). The model: the run in
+    `workdir` or the Keras file `model`, with `config` and `data_dir` as
+    `modelfile.load` takes them; or an `explainer` shared among calls.
 
     Returns `{"output_dir", "results_file", "shard": [k, n], "clips"
     (explained now), "skipped" (done before), "seconds", "merged" (shard
     results added to `results.jsonl`), "rejected" (`videos` not decoded:
     `[{"id", "path", "reason"}]`)}`. Bad input (options, ids, videos,
-    layer, another model's config, results of other parameters or of
-    another checkpoint step, no checkpoint): `errors.InputError`.
+    layer, a config of another model, a dataset of other classes, results
+    of other parameters or of another checkpoint step, no checkpoint):
+    `errors.InputError`.
     """
     start = time.time()
-    config = train.run_config(config, workdir)
+    config, explainer, info = _model(
+        config, workdir, explainer, model, data_dir, output_dir, video or videos
+    )
     split = _check_options(config, split, ids, video, max_clips, videos)
     shard = resultsdir.worker_shard(shard_index, num_shards)
     output_dir = output_dir or _default_dir(workdir, split, video)
-    # Bad input fails here, before the model is built.
-    info = prepare.read_info(config.input.data_dir)
     clips, count, rejected = _select(
-        config, info, (split, ids, video, videos), max_clips, shard, output_dir
+        config,
+        explainer.classes or info["classes"],
+        info,
+        (split, ids, video, videos),
+        (max_clips, shard, output_dir),
     )
-    if explainer is None:
-        explainer = load_explainer(config, workdir)
     masker = explainer.masker.with_perturbation(config.interp.perturbation)
     meta = _meta(config, info, workdir, split, explainer, masker)
     resultsdir.write_meta(output_dir, _resumable_meta(output_dir, meta))
@@ -136,15 +170,40 @@ def _default_dir(workdir, split, video):
     return rundir.path(workdir, rundir.EXPLAIN, name)
 
 
+def _model(config, workdir, explainer, model, data_dir, output_dir, files):
+    """`(config, explainer, info)` of what `run` explains: a shared
+    `explainer` with `config` checked against the run, or `load`'s; and the
+    `dataset_info.json` of its dataset, checked against the model's classes
+    (None for video `files` of a model that knows them)."""
+    if output_dir is None and workdir is None:
+        raise errors.InputError(
+            "give --output_dir: where the results of --model go"
+        )
+    if explainer is None:
+        config, explainer = load(
+            config, workdir, model=model, data_dir=data_dir
+        )
+    else:
+        config = modelfile.with_data_dir(
+            train.run_config(config, workdir), data_dir
+        )
+    if files is not None and explainer.classes is not None:
+        return config, explainer, None
+    info = modelfile.read_dataset(
+        config, explainer.name or workdir, explainer.classes
+    )
+    return config, explainer, info
+
+
 def _meta(config, info, workdir, split, explainer, masker):
     """The results directory's `meta.json`: what explained which data
-    (`info`: the dataset's `dataset_info.json`)."""
+    (`info`: the dataset's `dataset_info.json`, None for a video file)."""
     return {
-        "run": os.path.basename(os.path.normpath(workdir)),
+        "run": explainer.name or os.path.basename(os.path.normpath(workdir)),
         "model_name": config.model_name,
         "step": explainer.step,
-        "dataset": info.get("source"),
-        "classes": info["classes"],
+        "dataset": explainer.dataset if info is None else info.get("source"),
+        "classes": explainer.classes or info["classes"],
         "split": split,
         "params": _params(explainer.cam, masker, config.interp.target),
     }
@@ -437,10 +496,12 @@ def _video_clip(path, num_frames, image_size):
     }
 
 
-def _select(config, info, selection, max_clips, shard, output_dir):
+def _select(config, classes, info, selection, options):
     """`(clips, count, rejected)` of a `(split, ids, video, videos)`
-    selection: `rejected` fills as `videos` are decoded."""
+    selection with `(max_clips, shard, output_dir)` `options`: `rejected`
+    fills as `videos` are decoded."""
     split, ids, video, videos = selection
+    max_clips, shard, output_dir = options
     rejected = []
     if videos is None:
         clips, count = _source(
@@ -448,18 +509,18 @@ def _select(config, info, selection, max_clips, shard, output_dir):
         )
     else:
         clips, count = _video_files_source(
-            config, info, videos, max_clips, shard, output_dir, rejected
+            config, classes, videos, max_clips, shard, output_dir, rejected
         )
     return clips, count, rejected
 
 
-def _video_files_source(config, info, spec, max_clips, shard, out, rejected):
+def _video_files_source(config, classes, spec, max_clips, shard, out, rejected):
     """`(clips, count)` of the files `spec` names, as `_source` selects a
     split's: listed and labelled now (bad input raises), decoded lazily;
     those not yet in the results of `out` (a results directory) only. A
     file that does not decode is appended to `rejected` and left out."""
     videos = video_files.list_videos(spec)
-    labels = _video_labels(videos, info["classes"], config.interp.target)
+    labels = _video_labels(videos, classes, config.interp.target)
     index, num_shards = shard
     videos = videos[index:max_clips:num_shards]
     clips = _decoded_videos(videos, labels, config.input, out, shard, rejected)
