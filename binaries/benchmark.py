@@ -9,9 +9,12 @@ Prints a table (name, measured, baseline, ratio, target, met?) with notes
 and absolute times, and writes it with the device and the config as JSON.
 """
 
+import os
+
 from absl import flags
 from ml_collections import config_flags
 
+import configs
 from benchmarks import suite
 from benchmarks import table
 from tfvidinterp import cli
@@ -19,7 +22,8 @@ from tfvidinterp import files
 
 _CONFIG = config_flags.DEFINE_config_file(
     "config",
-    "configs/benchmark.py",
+    # Found from any working directory, not only the repository root.
+    os.path.join(os.path.dirname(configs.__file__), "benchmark.py"),
     "Benchmark config: sizes, batch sizes, repeats; :full or :smoke.",
     lock_config=True,
 )

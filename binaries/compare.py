@@ -7,19 +7,22 @@ r"""Compares explained models: Tables 1-4, Fig. 4, GIFs, HTML report.
         --eval=runs/clstm_synthetic/eval/test.json \
         --output_dir=runs/compare_synthetic
 
-Writes <output_dir>/report.html, tables/, figures/, gifs/, stats.json, tb/.
-"""
+Writes <output_dir>/report.html, tables/, figures/, gifs/, stats.json, tb/."""
+
+import os
 
 from absl import flags
 from ml_collections import config_flags
 
+import configs
 from tfvidinterp import cli
 from tfvidinterp.jobs import compare
 
 _CONFIG = config_flags.DEFINE_config_file(
     "config",
-    "configs/compare.py",
-    "Comparison config: blob detector, drop filter, histograms, GIFs.",
+    os.path.join(os.path.dirname(configs.__file__), "compare.py"),
+    "Comparison config (found from any directory): blob detector, drop "
+    "filter, histograms, GIFs.",
     lock_config=True,
 )
 _RESULTS = flags.DEFINE_multi_string(
@@ -31,12 +34,10 @@ _RESULTS = flags.DEFINE_multi_string(
 _EVAL = flags.DEFINE_multi_string(
     "eval",
     None,
-    "Optional evaluate JSONs, one per --results directory, in the same "
-    "order (comma-separated or repeated), for Tables 1-2.",
+    "Optional evaluate JSONs, one per --results directory in its order "
+    "(comma-separated or repeated), for Tables 1-2.",
 )
-_OUTPUT_DIR = flags.DEFINE_string(
-    "output_dir", None, "Where the report and everything else go."
-)
+_OUTPUT_DIR = flags.DEFINE_string("output_dir", None, "The report's dir.")
 flags.mark_flags_as_required(["results", "output_dir"])
 
 

@@ -85,8 +85,24 @@ class PicturesTest(tf.test.TestCase, parameterized.TestCase):
         self.assertEqual(list(only), ["png"])
         self.assertFalse(os.path.exists(prefix + "2.gif"))
 
+    def test_float_frames_as_models_take_them(self):
+        frames, heatmaps = clip()
+        prefix = os.path.join(self.get_temp_dir(), "a")
+        as_uint8 = report.save_explanation(prefix, frames, heatmaps, MASK)
+        as_float = report.save_explanation(
+            prefix + "_float",
+            frames.astype(np.float32) + 0.3,  # Rounded back.
+            heatmaps,
+            MASK,
+            formats=["png"],
+        )
+        with Image.open(as_uint8["png"]) as a, Image.open(as_float["png"]) as b:
+            self.assertAllEqual(np.asarray(a), np.asarray(b))
+
     @parameterized.named_parameters(
-        ("float_frames", dict(frames=np.zeros((T, H, W, 3))), "uint8 RGB"),
+        ("int_frames", dict(frames=np.zeros((T, H, W, 3), np.int16)), "RGB"),
+        ("unit_range", dict(frames=np.full((T, H, W, 3), -0.5)), "0, 255"),
+        ("gray", dict(frames=np.zeros((T, H, W), np.uint8)), "got uint8"),
         ("short_maps", dict(heatmaps=np.zeros((T - 1, H, W))), "for the 5"),
         ("long_mask", dict(mask=[0.0] * (T + 1)), r"mask must be \(5,\)"),
         ("hot_map", dict(heatmaps=np.full((T, H, W), 1.5)), "heatmaps must"),

@@ -114,22 +114,18 @@ def run(
     """Explains clips with `config.interp`'s Grad-CAM and temporal mask.
 
     The clips: those of `split` (default `config.interp.split`, else
-    `config.eval.split`) in evaluation order, restricted to `ids`; or the
-    file `video` (id: its real path); or the files `videos` names
-    (`video_files.list_videos`). Of them, the first `max_clips`, then shard
-    `shard_index` of `num_shards` (default from `TF_CONFIG`, else 0 of 1).
-    Results go to `output_dir` (default `_default_dir`; required with
-    `model`; format: `tfvidinterp.jobs.resultsdir`). The model: the run in
-    `workdir` or the Keras file `model`, with `config` and `data_dir` as
-    `modelfile.load` takes them; or an `explainer` shared among calls.
+    `config.eval.split`) restricted to `ids`, the file `video` (id: its
+    real path) or the files `videos` names (`video_files.list_videos`);
+    the first `max_clips`, then shard `shard_index` of `num_shards`
+    (default from `TF_CONFIG`, else 0 of 1). Results go to `output_dir`
+    (default `_default_dir`; required with `model`; format: `resultsdir`).
+    The model: the run in `workdir` or the Keras file `model` (with
+    `config` and `data_dir`: `modelfile.load`), or a shared `explainer`.
 
     Returns `{"output_dir", "results_file", "shard": [k, n], "clips"
     (explained now), "skipped" (done before), "seconds", "merged" (shard
     results added to `results.jsonl`), "rejected" (`videos` not decoded:
-    `[{"id", "path", "reason"}]`)}`. Bad input (options, ids, videos,
-    layer, a config of another model, a dataset of other classes, results
-    of other parameters or of another checkpoint step, no checkpoint):
-    `errors.InputError`.
+    `[{"id", "path", "reason"}]`)}`. Bad input: `errors.InputError`.
     """
     start = time.time()
     config, explainer, info = _model(
@@ -138,12 +134,9 @@ def run(
     split = _check_options(config, split, ids, video, max_clips, videos)
     shard = resultsdir.worker_shard(shard_index, num_shards)
     output_dir = output_dir or _default_dir(workdir, split, video)
+    options = (max_clips, shard, output_dir)
     clips, count, rejected = _select(
-        config,
-        explainer.classes or info["classes"],
-        info,
-        (split, ids, video, videos),
-        (max_clips, shard, output_dir),
+        config, explainer.classes, info, (split, ids, video, videos), options
     )
     masker = explainer.masker.with_perturbation(config.interp.perturbation)
     meta = _meta(config, info, workdir, split, explainer, masker)
@@ -509,7 +502,13 @@ def _select(config, classes, info, selection, options):
         )
     else:
         clips, count = _video_files_source(
-            config, classes, videos, max_clips, shard, output_dir, rejected
+            config,
+            classes or info["classes"],
+            videos,
+            max_clips,
+            shard,
+            output_dir,
+            rejected,
         )
     return clips, count, rejected
 

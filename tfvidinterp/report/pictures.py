@@ -53,7 +53,8 @@ def save_explanation(
     Args:
         path_prefix: Output path without extension; ".gif", ".mp4" and
             ".png" are added. Its folder is created.
-        frames: `(T, H, W, 3)` uint8 RGB, the clip.
+        frames: `(T, H, W, 3)` RGB, the clip: uint8, or floats in [0, 255]
+            as the models take them (rounded).
         heatmaps: `(T, h, w)` Grad-CAM maps in [0, 1], resized to the
             frames if `(h, w) != (H, W)`.
         mask: `(T,)` temporal mask values in [0, 1].
@@ -179,14 +180,9 @@ def filmstrip(blended: np.ndarray, mask, count: int = 8) -> np.ndarray:
 
 
 def _check(frames, heatmaps, mask, formats):
-    frames = np.asarray(frames)
+    frames = _uint8(np.asarray(frames))
     heatmaps = np.asarray(heatmaps, np.float32)
     mask = np.asarray(mask, np.float32)
-    if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[3] != 3:
-        raise errors.InputError(
-            "frames must be (T, H, W, 3) uint8 RGB, got "
-            f"{frames.dtype} {frames.shape}"
-        )
     count = len(frames)
     if count == 0 or heatmaps.ndim != 3 or len(heatmaps) != count:
         raise errors.InputError(
@@ -207,6 +203,28 @@ def _check(frames, heatmaps, mask, formats):
             f"unknown formats {unknown or formats!r}; known: {FORMATS}"
         )
     return frames, heatmaps, mask
+
+
+def _uint8(frames):
+    """`frames` as uint8 RGB; floats must lie in [0, 255] (frames in [0, 1]
+    or [-1, 1] would be drawn black)."""
+    if (
+        frames.ndim != 4
+        or frames.shape[3] != 3
+        or not (
+            frames.dtype == np.uint8 or np.issubdtype(frames.dtype, np.floating)
+        )
+    ):
+        raise errors.InputError(
+            "frames must be (T, H, W, 3) RGB, uint8 or floats in [0, 255], "
+            f"got {frames.dtype} {frames.shape}"
+        )
+    if frames.dtype == np.uint8:
+        return frames
+    # `not` also catches NaN.
+    if not np.all((frames >= 0) & (frames <= 255)):
+        raise errors.InputError("float frames must lie in [0, 255]")
+    return np.round(frames).astype(np.uint8)
 
 
 def _check_options(alpha, fps, strip_frames):
