@@ -432,10 +432,12 @@ class _Progress:
             )
             self._bar.update(start_step)
         self._since = (start_step, time.monotonic())
+        self._shown = start_step
 
     def update(self, step, loss, accuracy, learning_rate=None):
         """Shows training `step`; a plain line if `learning_rate` is given
         (a logging step)."""
+        self._shown = step
         if self._bar:
             self._bar.update(step, [("loss", loss), ("accuracy", accuracy)])
         elif self._verbose and learning_rate is not None:
@@ -458,8 +460,10 @@ class _Progress:
             self._since = (step, time.monotonic())
 
     def message(self, line):
-        """Prints `line` on a line of its own, also past the bar."""
-        self._line(f"\n{line}" if self._bar else line)
+        """Prints `line` on a line of its own, also past the bar (which
+        ends its line itself when it reaches the total)."""
+        past_bar = self._bar and self._shown < self._total
+        self._line(f"\n{line}" if past_bar else line)
 
     def _line(self, line):
         print(line, flush=True)

@@ -185,16 +185,16 @@ def _source(path):
 
 
 def _latest(directory):
-    """The latest checkpoint in `directory`, or its only one."""
-    latest = tf.train.latest_checkpoint(directory)
-    if latest and tf.io.gfile.exists(f"{latest}.index"):
-        return latest
-    # The release's `checkpoint` files name paths on its authors' machines;
-    # a directory of one checkpoint is unambiguous without them.
+    """The only checkpoint in `directory`, or its latest."""
+    # Not asked of the release's `checkpoint` files: they name paths on its
+    # authors' machines (TF logs an error for them).
     indexes = tf.io.gfile.glob(os.path.join(directory, "*.index"))
-    if len(indexes) != 1:
+    if len(indexes) == 1:
+        return indexes[0].removesuffix(".index")
+    latest = tf.train.latest_checkpoint(directory)
+    if not indexes or latest is None:
         raise errors.InputError(
             f"init_weights {directory}: {len(indexes)} checkpoints and no "
             "usable `checkpoint` file; give a checkpoint prefix"
         )
-    return indexes[0].removesuffix(".index")
+    return latest
