@@ -147,7 +147,7 @@ class KineticsI3dTest(tf.test.TestCase, parameterized.TestCase):
         flow = os.path.join(self.root, "flow", "model.ckpt")
         testing.write_kinetics_i3d_checkpoint(flow, variant="flow")
         with self.assertRaisesRegex(errors.InputError, "Flow checkpoint"):
-            kinetics_i3d.load(_model(), flow)
+            kinetics_i3d.load(_model(width=0.125), flow)
         with self.assertRaisesRegex(
             errors.InputError,
             r"Conv3d_1a_7x7_conv/kernel has shape \(7, 7, 7, 3, 8\), the "

@@ -583,7 +583,8 @@ def write_kinetics_i3d_checkpoint(prefix, num_classes=400, variant="rgb"):
         num_classes: Classes of the logits (400 in the release).
         variant: "rgb" (`rgb_imagenet`, `rgb_scratch`), "rgb600"
             (`rgb_scratch_kin600`: no scope, `(1, 1, 1, 1, C)` batch-norm
-            variables, `/Momentum` slots) or "flow" (2 input channels).
+            variables, `/Momentum` slots of the trained ones) or "flow"
+            (2 input channels).
 
     Returns:
         `{name: array}` of what it wrote.
@@ -610,7 +611,7 @@ def write_kinetics_i3d_checkpoint(prefix, num_classes=400, variant="rgb"):
         else:
             value = rng.normal(0.0, 0.1, shape)
         tensors[scope + name] = value.astype(np.float32)
-        if variant == "rgb600":
+        if variant == "rgb600" and "/moving_" not in name:
             tensors[f"{name}/Momentum"] = np.zeros(shape, np.float32)
     os.makedirs(os.path.dirname(prefix), exist_ok=True)
     tf.raw_ops.SaveV2(

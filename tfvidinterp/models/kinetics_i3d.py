@@ -40,6 +40,7 @@ from tfvidinterp import errors
 # Present in every release checkpoint, after its scope (if any).
 _FIRST_KERNEL = "Conv3d_1a_7x7/conv_3d/w"
 _HEAD = "Logits/Conv3d_0c_1x1/conv_3d/"
+# The release's one unit named out of its pattern.
 _RENAMED = {
     "Mixed_5b/Branch_2/Conv3d_0b_3x3": "Mixed_5b/Branch_2/Conv3d_0a_3x3"
 }
@@ -118,6 +119,7 @@ def _unit(layer_name, suffix):
 
 
 def _head(model, path):
+    """`model`'s `Logits` layer, once `model` is known to be an I3D."""
     try:
         head = model.get_layer("Logits")
         model.get_layer("Conv3d_1a_7x7_conv")
