@@ -1,10 +1,10 @@
-r"""Measures a model's explanations against the synthetic ground truth.
+r"""Measures how faithful a model's explanations are, on any explained clips.
 
     python -m binaries.faithfulness --workdir=runs/i3d_synthetic
 
-Prints the measures, their baselines and targets, and writes
-<results_dir>/faithfulness.json, which the compare report shows. --config,
-if given, overrides the run's config.json (it must describe its model).
+Prints the measures, baselines and targets ("needs ground truth" for those
+real videos cannot give); writes <results_dir>/faithfulness.json, which the
+compare report shows. --config overrides the run's config.json.
 """
 
 from absl import flags

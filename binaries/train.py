@@ -1,4 +1,4 @@
-"""Trains a video classifier described by an ml_collections config.
+r"""Trains a video classifier described by an ml_collections config.
 
 Example:
     python -m binaries.train --config=configs/i3d_synthetic.py \

@@ -37,7 +37,8 @@ def training_config(
         num_frames: Frames per clip, sampled to cover the clip.
         image_size: Square side or (height, width) of the model input.
         batch_size: GLOBAL batch size, split across replicas.
-        model_name: A key of `tfvidinterp.models.MODELS`.
+        model_name: A key of `tfvidinterp.models.MODELS`, or your own
+            model's import path `"module:function"`.
         model: Keyword arguments of that model's `build` (without
             `num_classes`, `num_frames` and `image_size`, which come from the
             dataset and `input`).

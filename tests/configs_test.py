@@ -12,7 +12,7 @@ import tensorflow as tf
 from absl.testing import parameterized
 
 from tests import testing
-from tfvidinterp.interp import grad_cam
+from tfvidinterp.interp import layer_names
 from tfvidinterp.jobs import train
 
 ALL = sorted(
@@ -20,8 +20,13 @@ ALL = sorted(
     for path in glob.glob(os.path.join(testing.REPO, "configs", "*.py"))
     if not os.path.basename(path).startswith(("_", "common"))
 )
-# Training configs; compare.py and benchmark.py configure other jobs.
-TRAINING = [p for p in ALL if not p.endswith(("compare.py", "benchmark.py"))]
+# Training configs; compare.py, benchmark.py and keras_model.py configure
+# other jobs.
+TRAINING = [
+    p
+    for p in ALL
+    if not p.endswith(("compare.py", "benchmark.py", "keras_model.py"))
+]
 VARIANTS = {"configs/benchmark.py": (None, "full", "smoke")}
 # Per experiment: (model, frames, image size, the paper's optimiser,
 # momentum, dropout, weight decay, epochs, mask lambda1, lambda2).
@@ -83,7 +88,7 @@ class ConfigsTest(tf.test.TestCase, parameterized.TestCase):
         )
         self.assertEqual(model(videos).shape, (1, 3))
         # The explained layer exists and keeps time.
-        layer = config.interp.layer or grad_cam.default_layer(model)
+        layer = config.interp.layer or layer_names.default_layer(model)
         self.assertLen(model.get_layer(layer).output.shape, 5)
 
     @parameterized.parameters(*PAPER)

@@ -120,7 +120,8 @@ class EvaluateTest(testing.TrainedRunTestCase):
         with open(rundir.path(self.workdir, rundir.RUN)) as f:
             record = json.load(f)
         self.assertEqual(record["dataset"], "synthetic")
-        record["classes"] = record["classes"][:5]
+        first = record["classes"][0]
+        record["classes"] = ["other"] + record["classes"][1:]
         other = os.path.join(self.get_temp_dir(), "other_run")
         os.makedirs(other)
         for name in (rundir.CONFIG, rundir.CHECKPOINTS):
@@ -131,8 +132,9 @@ class EvaluateTest(testing.TrainedRunTestCase):
             json.dump(record, f)
         with self.assertRaisesRegex(
             errors.InputError,
-            "other_run was trained on 5 classes, dataset .* has 6; use the "
-            "dataset the run was trained on$",
+            f"other_run was trained on 6 classes, dataset .* has 6 \\(0: "
+            f"'other' -> '{first}'\\); use the dataset the model was trained "
+            "on$",
         ):
             evaluate.run(None, other)
 

@@ -67,11 +67,6 @@ assert "tfvidinterp" not in sys.modules
 """
 
 
-def _records(directory, name="results.jsonl"):
-    with open(os.path.join(directory, name)) as f:
-        return [json.loads(line) for line in f]
-
-
 class ExplainTest(testing.TrainedRunTestCase):
     @classmethod
     def configure(cls, config):
@@ -109,7 +104,7 @@ class ExplainTest(testing.TrainedRunTestCase):
             directory, os.path.join(self.workdir, "explain", "validation")
         )
         self.assertEqual(self.first["clips"], 3)
-        records = _records(directory)
+        records = testing.read_records(directory)
         self.assertEqual([r["id"] for r in records], self.split_ids[:3])
         with open(os.path.join(directory, "meta.json")) as f:
             meta = json.load(f)
@@ -199,7 +194,7 @@ class ExplainTest(testing.TrainedRunTestCase):
         )
         # Both are done: a run that ignored ids would explain 13 others.
         self.assertEqual((summary["clips"], summary["skipped"]), (0, 2))
-        self.assertLen(_records(directory), 3)
+        self.assertLen(testing.read_records(directory), 3)
         with self.assertRaisesRegex(
             errors.InputError,
             r"^split 'validation' has no clip a, b, c and 1 more$",
@@ -224,7 +219,8 @@ class ExplainTest(testing.TrainedRunTestCase):
         )
         self.assertEqual(summary["clips"], 3)
         for got, want in zip(
-            _records(directory), _records(self.first["output_dir"])
+            testing.read_records(directory),
+            testing.read_records(self.first["output_dir"]),
         ):
             self.assertEqual(got["id"], want["id"])
             self.assertEqual(got["params"], want["params"])
@@ -289,7 +285,7 @@ class ExplainTest(testing.TrainedRunTestCase):
                 explainer=explainer,
             )
             self.assertEqual((summary["clips"], summary["skipped"]), (1, 0))
-        records = _records(directory)
+        records = testing.read_records(directory)
         self.assertEqual(
             [r["id"] for r in records], [os.path.realpath(p) for p in paths]
         )
@@ -334,15 +330,17 @@ class ExplainTest(testing.TrainedRunTestCase):
         self.assertEqual(second["shard"], [1, 2])
         self.assertTrue(second["merged"])
         shards = [
-            [r["id"] for r in _records(directory, name)]
+            [r["id"] for r in testing.read_records(directory, name)]
             for name in ("results-0-of-2.jsonl", "results-1-of-2.jsonl")
         ]
         selected = self.split_ids[:12]
         self.assertEqual(shards, [selected[0::2], selected[1::2]])
-        merged = [r["id"] for r in _records(directory)]
+        merged = [r["id"] for r in testing.read_records(directory)]
         self.assertEqual(merged, selected)
         self.assertFalse(resultsdir.merge_shards(directory))
-        self.assertEqual([r["id"] for r in _records(directory)], merged)
+        self.assertEqual(
+            [r["id"] for r in testing.read_records(directory)], merged
+        )
 
     def test_errors(self):
         def config_with(**interp):
@@ -409,7 +407,7 @@ class ExplainTest(testing.TrainedRunTestCase):
 
         result = run(good)
         self.assertEqual(result.returncode, 0, result.stderr[-2000:])
-        [record] = _records(output_dir)
+        [record] = testing.read_records(output_dir)
         self.assertEqual(record["id"], os.path.realpath(good))
         self.assertIsNone(record["label"])
         self.assertIsNone(record["split"])

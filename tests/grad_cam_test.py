@@ -8,6 +8,7 @@ from absl.testing import parameterized
 from tests import testing
 from tfvidinterp import errors
 from tfvidinterp.interp import grad_cam
+from tfvidinterp.interp import layer_names
 
 
 def _linear_model(frames, height, width, dense_kernel, pool_time=1):
@@ -133,7 +134,7 @@ class GradCAMTest(tf.test.TestCase, parameterized.TestCase):
     )
     def test_heatmap_matches_input(self, name, kwargs, layer, frames, steps):
         model = testing.tiny_model(name, frames=frames, size=16, **kwargs)
-        self.assertEqual(grad_cam.default_layer(model), layer)
+        self.assertEqual(layer_names.default_layer(model), layer)
         self.assertEqual(model.get_layer(layer).output.shape[1], steps)
         videos = testing.tiny_videos(batch=2, frames=frames, size=16)
         heatmaps = grad_cam.GradCAM(model)(videos)
@@ -151,14 +152,14 @@ class GradCAMTest(tf.test.TestCase, parameterized.TestCase):
 
     def test_default_layer_of_i3d(self):
         model = testing.tiny_model("i3d", frames=4, size=16)
-        self.assertEqual(grad_cam.default_layer(model), "Mixed_5c")
+        self.assertEqual(layer_names.default_layer(model), "Mixed_5c")
         with self.assertRaisesRegex(errors.InputError, "Mixed_9z.*Mixed_5c"):
             grad_cam.GradCAM(model, layer="Mixed_9z")
 
     def test_errors(self):
         model = _linear_model(2, 3, 4, _kernel(np.ones((2, 2, 2)), (2, 3, 4)))
-        with self.assertRaisesRegex(errors.InputError, "no Mixed_5c"):
-            grad_cam.GradCAM(model)
+        # No Mixed_5c or ConvLSTM2D: the last layer with time and space.
+        self.assertEqual(grad_cam.GradCAM(model).layer, "features")
         with self.assertRaisesRegex(errors.InputError, "'mixed'.*'features'"):
             grad_cam.GradCAM(model, layer="mixed")
         with self.assertRaisesRegex(errors.InputError, "'Logits'.*time axis"):

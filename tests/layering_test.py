@@ -28,6 +28,7 @@ JOBS = (
     "stages",
     "prepare_data",
     "train",
+    "modelfile",
     "evaluate",
     "sweep",
     "explain",

@@ -30,7 +30,8 @@ class ModelsTest(tf.test.TestCase, parameterized.TestCase):
     def test_unknown_model_name(self):
         with self.assertRaisesRegex(
             errors.InputError,
-            r"^Unknown model 'resnet'; known: \['clstm', 'i3d'\]$",
+            r"^Unknown model 'resnet'; known: \['clstm', 'i3d'\], or "
+            "'module:function' of your own$",
         ):
             models.build("resnet", num_classes=3)
 

@@ -12,7 +12,7 @@ CONFIG = {
     "seed": 0,
     "model_name": "clstm",
     "model": {"num_layers": 2, "filters": 4},
-    "input": {"data_dir": "/data", "image_size": (24, 32)},
+    "input": {"data_dir": "/data", "num_frames": 8, "image_size": (24, 32)},
     "train": {"lr": 0.001},
 }
 INFO = {"source": "synthetic", "classes": ["a", "b", "c"]}
@@ -51,7 +51,16 @@ class RunDirTest(tf.test.TestCase):
         )
         self.assertEqual(
             self.read(rundir.RUN),
-            {"classes": ["a", "b", "c"], "dataset": "synthetic"},
+            {
+                "classes": ["a", "b", "c"],
+                "dataset": "synthetic",
+                "model": {
+                    "name": "clstm",
+                    "kwargs": {"num_layers": 2, "filters": 4},
+                    "input_shape": [8, 24, 32, 3],
+                    "num_classes": 3,
+                },
+            },
         )
         # A resume may change how it trains, not what it trains.
         rundir.record(self.workdir, _with(train__lr=0.1, seed=3), INFO)
@@ -106,10 +115,14 @@ class RunDirTest(tf.test.TestCase):
         os.makedirs(self.workdir)
         with open(rundir.path(self.workdir, rundir.CONFIG), "w") as f:
             json.dump(CONFIG, f)
-        # No run.json: the classes are not checked, and recorded now.
-        rundir.check_classes(self.workdir, ["z"], "the dataset")
+        # No run.json: recorded at the next start, model included.
+        self.assertIsNone(rundir.read_run(self.workdir))
         rundir.record(self.workdir, CONFIG, INFO)
         self.assertEqual(rundir.read_classes(self.workdir), INFO["classes"])
+        self.assertEqual(
+            rundir.read_run(self.workdir)["model"]["input_shape"],
+            [8, 24, 32, 3],
+        )
         with open(rundir.path(self.workdir, rundir.RUN), "w") as f:
             f.write("{")
         with self.assertRaisesRegex(

@@ -7,6 +7,7 @@ Test modules import their helpers from here, never from each other.
 import contextlib
 import importlib.util
 import io
+import json
 import os
 import re
 import shutil
@@ -118,6 +119,12 @@ class TrainedRunTestCase(tf.test.TestCase):
     def tearDownClass(cls):
         shutil.rmtree(cls.root)
         super().tearDownClass()
+
+
+def read_records(directory, name="results.jsonl"):
+    """The records of an explain results file, one dict per line."""
+    with open(os.path.join(directory, name)) as f:
+        return [json.loads(line) for line in f]
 
 
 def write_video(path, num_frames, height=24, width=32, value=None):
@@ -621,3 +628,30 @@ def write_kinetics_i3d_checkpoint(prefix, num_classes=400, variant="rgb"):
         tensors=list(tensors.values()),
     )
     return tensors
+
+
+def error_lines(stderr, binary):
+    """The lines of `binaries.<binary>`'s own error messages in a run's
+    stderr; TensorFlow's C++ start-up lines may precede them."""
+    return [
+        line for line in stderr.splitlines() if line.startswith(f"{binary}.py:")
+    ]
+
+
+def tiny_classifier(num_classes, num_frames=None, image_size=None, filters=4):
+    """A video classifier of one's own, for `model_name =
+    "tests.testing:tiny_classifier"`: its Grad-CAM layer is `features`."""
+    import keras
+
+    height, width = (
+        (image_size, image_size)
+        if image_size is None or np.isscalar(image_size)
+        else image_size
+    )
+    videos = keras.Input((num_frames, height, width, 3))
+    x = keras.layers.Rescaling(1 / 255)(videos)
+    x = keras.layers.Conv3D(
+        filters, 3, padding="same", activation="relu", name="features"
+    )(x)
+    x = keras.layers.GlobalAveragePooling3D()(x)
+    return keras.Model(videos, keras.layers.Dense(num_classes)(x))

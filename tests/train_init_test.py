@@ -73,7 +73,6 @@ class InitWeightsTest(testing.SyntheticDataTestCase):
             lines,
         )
 
-    @pytest.mark.slow
     def test_other_class_count_gets_a_new_head(self):
         """A 4-class model's weights file into a run of the 6 classes."""
         config = _config(self.data_dir, "")

@@ -5,7 +5,6 @@ import io
 import re
 import tempfile
 
-import pytest
 import tensorflow as tf
 
 from tests import testing
@@ -64,7 +63,6 @@ class TrainLogTest(testing.SyntheticDataTestCase):
             ],
         )
 
-    @pytest.mark.slow
     def test_a_terminal_keeps_the_progress_bar_and_the_evaluations(self):
         text = self._output(_Terminal())
         # Keras's bar: redrawn after a carriage return, in colour.

@@ -6,6 +6,5 @@ import os
 # CPUs; elsewhere (AMD EPYC here) Conv3D's gradient runs a reference kernel
 # about 100x slower. It must be set before TensorFlow is first imported.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __version__ = "0.1.0"

@@ -520,7 +520,7 @@ def _subfolders(folder):
 
 def _csv_entries(path):
     """Reads `path,label[,split]` rows; any fault is one `InputError` line."""
-    reader = csv.DictReader(io.StringIO(_csv_text(path), newline=""))
+    reader = csv.DictReader(io.StringIO(csv_text(path), newline=""))
     try:
         header = [name.strip() for name in reader.fieldnames or ()]
     except csv.Error as error:
@@ -548,8 +548,13 @@ def _csv_entries(path):
     return entries
 
 
-def _csv_text(path):
-    """The text of a UTF-8 CSV file, without the BOM spreadsheets write."""
+def csv_text(path: str) -> str:
+    """The text of a UTF-8 CSV file, without the BOM spreadsheets write.
+
+    Raises:
+        errors.InputError: A missing or unreadable file, or one that is not
+            UTF-8 (naming the line).
+    """
     try:
         with open(path, "rb") as f:
             data = f.read()

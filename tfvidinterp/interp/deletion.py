@@ -10,6 +10,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfvidinterp.interp import logits as logits_lib
 from tfvidinterp.interp import perturbation as perturbation_lib
 from tfvidinterp.measures import temporal
 
@@ -26,7 +27,8 @@ class DeletionInsertion:
     `batch_size`.
 
     Args:
-        model: Video classifier whose output is the logits.
+        model: Any Keras video classifier; a softmax head is scored on
+            its logits (`logits.logits_model`).
         perturbation: `"freeze"` or `"reverse"`, with binary masks.
         batch_size: Perturbed clips per forward pass.
 
@@ -48,10 +50,12 @@ class DeletionInsertion:
             perturbation_lib.check(perturbation)
         ]
         self.batch_size = batch_size
+        self.model = model
+        logits_of = logits_lib.logits_model(model)
 
         def scores(video, masks, target):
             videos = tf.repeat(video[None], tf.shape(masks)[0], axis=0)
-            logits = model(perturb(videos, masks), training=False)
+            logits = logits_of(perturb(videos, masks), training=False)
             return tf.nn.softmax(tf.cast(logits, tf.float32))[:, target]
 
         self._scores = tf.function(scores, reduce_retracing=True)
@@ -64,11 +68,16 @@ class DeletionInsertion:
                 the frames `explain` stored, rounded to uint8).
             orders: `(orders, T)` int frame orders, most important first.
             target_class: The class whose probability is scored.
+
+        Raises:
+            errors.InputError: A subclassed model that returns
+                probabilities (`logits.num_classes`).
         """
         orders = np.asarray(orders)
         masks = np.concatenate([temporal.order_masks(o) for o in orders])
         masks = np.concatenate([masks, 1.0 - masks])
         video = tf.convert_to_tensor(np.asarray(video, np.float32))
+        logits_lib.num_classes(self.model, video[None])
         target = tf.constant(target_class, tf.int32)
         scores = np.concatenate(
             [

@@ -7,45 +7,18 @@ https://arxiv.org/abs/2002.00367.
 """
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from tfvidinterp import errors
+from tfvidinterp.interp import layer_names
+from tfvidinterp.interp import logits as logits_lib
 
-DEFAULT_LAYER = "Mixed_5c"
 WEIGHTINGS = ("time", "clip")
 SCORES = ("logit", "probability")
 UPSAMPLINGS = ("linear", "nearest")
 NORMALIZATIONS = ("clip", "frame")
-
-
-def default_layer(model: keras.Model) -> str:
-    """The Grad-CAM layer used when none is named.
-
-    Args:
-        model: A functional video classifier.
-
-    Returns:
-        `"Mixed_5c"` if the model has it (I3D), else the name of its last
-        `ConvLSTM2D` layer (C-LSTM).
-
-    Raises:
-        errors.InputError: The model has neither.
-    """
-    names = [layer.name for layer in model.layers]
-    if DEFAULT_LAYER in names:
-        return DEFAULT_LAYER
-    recurrent = [
-        layer.name
-        for layer in model.layers
-        if isinstance(layer, keras.layers.ConvLSTM2D)
-    ]
-    if recurrent:
-        return recurrent[-1]
-    raise errors.InputError(
-        f"model {model.name!r} has no {DEFAULT_LAYER} and no ConvLSTM2D "
-        f"layer; name a Grad-CAM layer, e.g. one of {_video_layers(model)}"
-    )
+# Jobs check their clips against a model with it before explaining them.
+check_inputs = logits_lib.check_inputs
 
 
 class GradCAM:
@@ -59,18 +32,25 @@ class GradCAM:
     in time, `"linear"` or `"nearest"` (see `time_matrix`), then min-max
     normalised per clip or per frame; an all-zero map stays zero.
 
+    Which models: functional and Sequential ones, also with a functional
+    backbone nested as a layer (name its layers by path,
+    `layer="backbone/Mixed_3c"`); a softmax head is explained on its logits
+    (`logits.logits_model`). A subclassed model has no layer outputs to
+    read: build the explainer with `GradCAM.from_functions`.
+
     Args:
-        model: Functional video classifier whose output is the logits.
-        layer: Name of a layer with a time axis (5-D output); None picks
-            `default_layer(model)`.
+        model: Functional or Sequential video classifier.
+        layer: Name or nested path of a layer with a time axis (5-D output);
+            None picks `layer_names.default_layer(model)`.
         weighting: `"time"` or `"clip"`.
         score: `"logit"` (default) or `"probability"` (softmax), the `F` above.
         upsample: `"linear"` or `"nearest"`: the time up-sampling.
         normalize: `"clip"` or `"frame"`: the extent of the min-max scaling.
 
     Raises:
-        errors.InputError: An unknown option, an unknown layer, or a layer
-            whose output has no time axis.
+        errors.InputError: An unknown option, an unknown layer, a layer
+            whose output has no time axis, a subclassed model, or a softmax
+            whose logits cannot be recovered.
 
     Example:
         cam = GradCAM(model)  # Mixed_5c for I3D.
@@ -86,24 +66,50 @@ class GradCAM:
         upsample: str = "linear",
         normalize: str = "clip",
     ):
-        for name, value, known in (
-            ("weighting", weighting, WEIGHTINGS),
-            ("score", score, SCORES),
-            ("upsample", upsample, UPSAMPLINGS),
-            ("normalize", normalize, NORMALIZATIONS),
-        ):
-            if value not in known:
-                raise errors.InputError(
-                    f"unknown Grad-CAM {name} {value!r}; known: {known}"
-                )
+        options = _options(weighting, score, upsample, normalize)
+        self.layer = layer or layer_names.default_layer(model)
+        grad_model = logits_lib.feature_model(model, [self.layer])
+        self._setup(model, grad_model, **options)
+
+    @classmethod
+    def from_functions(cls, features, head, **options) -> "GradCAM":
+        """Grad-CAM of `head(features(videos))`, for any model.
+
+        The way to explain a subclassed model, or any model Grad-CAM cannot
+        read a layer of: split it where the maps should come from.
+
+        Args:
+            features: Videos `(batch, T, H, W, 3)` -> activations
+                `(batch, T', h, w, channels)`, in inference mode.
+            head: Activations -> `(batch, num_classes)` logits; outputs
+                that are probabilities are refused (`logits.num_classes`
+                calls the model on one clip per call).
+            **options: `weighting`, `score`, `upsample`, `normalize`.
+
+        Example:
+            cam = GradCAM.from_functions(net.backbone, net.classifier)
+        """
+        cam = cls.__new__(cls)
+        cam.layer = getattr(features, "name", None)
+
+        def grad_model(videos, training=False):
+            activations = features(videos)
+            return [activations], head(activations)
+
+        def model(videos, training=False):
+            return head(features(videos))
+
+        cam._setup(model, grad_model, **_options(**options))
+        return cam
+
+    def _setup(self, model, grad_model, weighting, score, upsample, normalize):
         self.model = model
-        self.layer = layer or default_layer(model)
         self.weighting = weighting
         self.score = score
         self.upsample = upsample
         self.normalize = normalize
-        features = layer_output(model, self.layer)
-        self._grad_model = keras.Model(model.inputs, [features, model.output])
+        # videos -> ([features], logits): a functional model or a function.
+        self._grad_model = grad_model
         self._explain = tf.function(
             self.explain_in_graph, reduce_retracing=True
         )
@@ -134,7 +140,9 @@ class GradCAM:
             errors.InputError: Videos of the wrong shape or a class id out of
                 range.
         """
-        videos, class_ids = check_inputs(self.model, videos, class_ids)
+        videos, class_ids = logits_lib.check_inputs(
+            self.model, videos, class_ids
+        )
         return self._explain(videos, class_ids)
 
     @staticmethod
@@ -166,7 +174,7 @@ class GradCAM:
             The dict of `explain`.
         """
         with tf.GradientTape() as tape:
-            features, logits = self._grad_model(videos, training=False)
+            (features,), logits = self._grad_model(videos, training=False)
             features = tf.cast(features, tf.float32)
             logits = tf.cast(logits, tf.float32)
             class_ids, scores = explained_scores(logits, class_ids, self.score)
@@ -216,6 +224,27 @@ def explained_scores(logits, class_ids, score="logit"):
     return class_ids, tf.gather(outputs, class_ids, batch_dims=1)
 
 
+def _options(
+    weighting="time", score="logit", upsample="linear", normalize="clip"
+) -> dict:
+    """Grad-CAM's options as keyword arguments, each checked."""
+    options = dict(
+        weighting=weighting, score=score, upsample=upsample, normalize=normalize
+    )
+    known = dict(
+        weighting=WEIGHTINGS,
+        score=SCORES,
+        upsample=UPSAMPLINGS,
+        normalize=NORMALIZATIONS,
+    )
+    for name, value in options.items():
+        if value not in known[name]:
+            raise errors.InputError(
+                f"unknown Grad-CAM {name} {value!r}; known: {known[name]}"
+            )
+    return options
+
+
 def time_matrix(frames, steps, method="linear") -> tf.Tensor:
     """Interpolation matrix that up-samples `steps` time steps to `frames`.
 
@@ -254,47 +283,6 @@ def time_matrix(frames, steps, method="linear") -> tf.Tensor:
     )
 
 
-def check_inputs(model: keras.Model, videos, class_ids=None):
-    """Checks videos and class ids against the model before any tracing.
-
-    Args:
-        model: The video classifier.
-        videos: `(batch, frames, height, width, 3)` float.
-        class_ids: `(batch,)` ints in `[0, num_classes)`, or None.
-
-    Returns:
-        `(videos, class_ids)`: float32 videos and int32 `(batch,)` class ids,
-        -1 for every clip when `class_ids` is None (explain the prediction).
-
-    Raises:
-        errors.InputError: A rank or static dimension that does not fit the
-            model's input, or class ids of the wrong length or range.
-    """
-    videos = tf.convert_to_tensor(videos, tf.float32)
-    expected = tuple(model.input.shape[1:])
-    got = tuple(videos.shape[1:])
-    if len(got) != len(expected) or any(
-        e is not None and e != g for e, g in zip(expected, got)
-    ):
-        raise errors.InputError(
-            f"videos of shape {tuple(videos.shape)} do not fit the model "
-            f"input (batch,) + {expected}"
-        )
-    batch = videos.shape[0]
-    if class_ids is None:
-        return videos, tf.fill([batch], -1)
-    class_ids = np.asarray(class_ids, np.int32).reshape([-1])
-    num_classes = model.output.shape[-1]
-    if class_ids.shape[0] != batch or np.any(
-        (class_ids < 0) | (class_ids >= num_classes)
-    ):
-        raise errors.InputError(
-            f"class_ids {class_ids.tolist()} do not give one class in "
-            f"[0, {num_classes}) per clip for {batch} clips"
-        )
-    return videos, tf.constant(class_ids)
-
-
 def _resize(cams, frames, height, width, method):
     """(batch, T', h, w) -> (batch, frames, height, width); time first, as
     the interpolation is separable and the maps are smallest there."""
@@ -312,33 +300,3 @@ def _min_max(heatmaps, mode):
     high = tf.reduce_max(heatmaps, axis=axes, keepdims=True)
     # A constant map (all zero after the ReLU) carries no location: 0, no NaN.
     return tf.math.divide_no_nan(heatmaps - low, high - low)
-
-
-def layer_output(model, name):
-    """The symbolic output of `model`'s layer `name`, which must have a time
-    axis; an unknown or 4-D layer is an `errors.InputError`."""
-    try:
-        layer = model.get_layer(name)
-    except ValueError:
-        raise errors.InputError(
-            f"model {model.name!r} has no layer {name!r}; layers with a time "
-            f"axis include {_video_layers(model)}"
-        ) from None
-    if len(layer.output.shape) != 5:
-        raise errors.InputError(
-            f"layer {name!r} has output shape {tuple(layer.output.shape)}, no "
-            "time axis (Grad-CAM needs (batch, time, height, width, "
-            f"channels)); try one of {_video_layers(model)}"
-        )
-    return layer.output
-
-
-def _video_layers(model, count=5):
-    """The last `count` layer names with a 5-D output (a time axis)."""
-    names = [
-        layer.name
-        for layer in model.layers
-        if not isinstance(layer, keras.layers.InputLayer)
-        and len(layer.output.shape) == 5
-    ]
-    return names[-count:]

@@ -11,6 +11,8 @@ import tensorflow as tf
 
 from tfvidinterp import errors
 from tfvidinterp.interp import grad_cam
+from tfvidinterp.interp import layer_names
+from tfvidinterp.interp import logits as logits_lib
 from tfvidinterp.interp import saliency
 
 
@@ -24,8 +26,9 @@ class LayerSweep:
     maps of each layer fall on the same clips.
 
     Args:
-        model: Functional video classifier whose output is the logits.
-        layers: Names of layers with a time axis; default
+        model: Functional or Sequential video classifier, as for `GradCAM`
+            (nested backbones and softmax heads included).
+        layers: Names or nested paths of layers with a time axis; default
             `last_per_resolution(model)`.
         **options: `GradCAM`'s `weighting`, `score`, `upsample`,
             `normalize`.
@@ -49,14 +52,15 @@ class LayerSweep:
         # Maps depend on the options, not the layer: one GradCAM computes
         # every layer's from its activations and gradients.
         self._cam = grad_cam.GradCAM(model, self.layers[0], **options)
-        outputs = [grad_cam.layer_output(model, layer) for layer in self.layers]
-        self._grad_model = keras.Model(model.inputs, [outputs, model.output])
+        self._grad_model = logits_lib.feature_model(model, self.layers)
         self._maps = tf.function(self._maps_in_graph, reduce_retracing=True)
 
     def __call__(self, videos, class_ids=None) -> dict:
         """`{layer: maps, ..., "input_gradient": maps}`, each `(batch, T, H,
         W)` float32 in [0, 1], for `class_ids` (None: the predictions)."""
-        videos, class_ids = grad_cam.check_inputs(self.model, videos, class_ids)
+        videos, class_ids = logits_lib.check_inputs(
+            self.model, videos, class_ids
+        )
         maps = self._maps(videos, class_ids)
         return dict(zip([*self.layers, self.INPUT_GRADIENT], maps))
 
@@ -81,8 +85,12 @@ def last_per_resolution(model: keras.Model) -> list:
     Among layers with a time axis that compute features (not pooling,
     normalisation, dropout or rescaling): I3D's `Conv3d_1a_7x7`,
     `Conv3d_2c_3x3`, `Mixed_3c`, `Mixed_4f`, `Mixed_5c`; each ConvLSTM2D of
-    the C-LSTM. The layers worth comparing in a sweep: deeper layers at the
-    same resolution see more but cannot point more finely.
+    the C-LSTM; the layers of a nested backbone by path. The layers worth
+    comparing in a sweep: deeper layers at the same resolution see more but
+    cannot point more finely.
+
+    Raises:
+        errors.InputError: A subclassed model, whose layers cannot be read.
     """
     skip = (
         keras.layers.BatchNormalization,
@@ -91,12 +99,13 @@ def last_per_resolution(model: keras.Model) -> list:
         keras.layers.InputLayer,
     )
     last = {}
-    for layer in model.layers:
+    for path, layer in layer_names.layer_paths(model):
         if (
             isinstance(layer, skip)
+            or layer_names.is_functional(layer)
             or "Pool" in type(layer).__name__
-            or len(layer.output.shape) != 5
+            or not layer_names.has_time_axis(layer)
         ):
             continue
-        last[tuple(layer.output.shape[2:4])] = layer.name
+        last[tuple(layer.output.shape[2:4])] = path
     return list(last.values())

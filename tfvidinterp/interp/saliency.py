@@ -4,7 +4,7 @@ Simonyan et al., "Deep Inside Convolutional Networks: Visualising Image
 Classification Models and Saliency Maps", ICLR 2014 workshop,
 https://arxiv.org/abs/1312.6034: the magnitude of the class score's gradient
 with respect to each input pixel, the maximum over colour channels, here per
-frame of a video. `grad_cam.LayerSweep` computes it in the same pass as
+frame of a video. `layer_sweep.LayerSweep` computes it in the same pass as
 Grad-CAM at several layers.
 """
 
@@ -12,6 +12,7 @@ import keras
 import tensorflow as tf
 
 from tfvidinterp.interp import grad_cam
+from tfvidinterp.interp import logits as logits_lib
 
 
 def input_gradient_maps(grads) -> tf.Tensor:
@@ -28,7 +29,8 @@ class InputGradient:
     """`|dF/dx|` of the class logit per frame and pixel, built once.
 
     Args:
-        model: A video classifier whose output is the logits.
+        model: Any Keras video classifier (only called); a softmax head is
+            explained on its logits (`logits.logits_model`).
 
     Example:
         saliency = InputGradient(model)
@@ -37,6 +39,7 @@ class InputGradient:
 
     def __init__(self, model: keras.Model):
         self.model = model
+        self._logits = logits_lib.logits_model(model)
         self._maps = tf.function(self._maps_in_graph, reduce_retracing=True)
 
     def __call__(self, videos, class_ids=None) -> tf.Tensor:
@@ -49,12 +52,15 @@ class InputGradient:
         Returns:
             `(batch, T, H, W)` float32 in [0, 1].
         """
-        videos, class_ids = grad_cam.check_inputs(self.model, videos, class_ids)
+        videos, class_ids = logits_lib.check_inputs(
+            self.model, videos, class_ids
+        )
         return self._maps(videos, class_ids)
 
     def _maps_in_graph(self, videos, class_ids):
         with tf.GradientTape() as tape:
             tape.watch(videos)
-            logits = tf.cast(self.model(videos, training=False), tf.float32)
+            logits = self._logits(videos, training=False)
+            logits = tf.cast(logits, tf.float32)
             _, scores = grad_cam.explained_scores(logits, class_ids)
         return input_gradient_maps(tape.gradient(scores, videos))

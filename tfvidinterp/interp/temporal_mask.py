@@ -13,7 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfvidinterp import errors
-from tfvidinterp.interp import grad_cam
+from tfvidinterp.interp import logits as logits_lib
 from tfvidinterp.interp import perturbation
 
 INITS = ("central", "constant")
@@ -76,8 +76,13 @@ class TemporalMaskExplainer:
     Early stopping (off by default): a clip stops, its logits frozen, once
     its loss has changed by less than `tol` in `patience` successive steps.
 
+    The model is only called: any Keras model (functional, Sequential,
+    nested or subclassed) works. The scores are the softmax of its logits;
+    a softmax head is rewired to them (`logits.logits_model`), and a
+    subclassed model that returns probabilities is refused.
+
     Args:
-        model: Video classifier whose output is the logits.
+        model: Video classifier (see above).
         perturbation: `"freeze"` or `"reverse"`, the one optimised.
         lambda1: L1 weight: 0.01 (SSv2), 0.02 (KTH).
         lambda2: Total-variation weight: 0.02 (SSv2), 0.04 (KTH).
@@ -138,6 +143,7 @@ class TemporalMaskExplainer:
             tol=tol,
         )
         self.model = model
+        self._logits = logits_lib.logits_model(model)
         self.perturbation = perturbation
         self.lambda1 = lambda1
         self.lambda2 = lambda2
@@ -190,7 +196,9 @@ class TemporalMaskExplainer:
             errors.InputError: Videos that do not fit the model, bad class
                 ids, or fewer than 4 frames with `init="central"`.
         """
-        videos, class_ids = grad_cam.check_inputs(self.model, videos, class_ids)
+        videos, class_ids = logits_lib.check_inputs(
+            self.model, videos, class_ids
+        )
         if self.init == "central" and videos.shape[1] < 4:
             raise errors.InputError(
                 "central mask init needs at least 4 frames, got "
@@ -208,7 +216,7 @@ class TemporalMaskExplainer:
         return {key: value.numpy() for key, value in results.items()}
 
     def _probabilities(self, videos):
-        logits = self.model(videos, training=False)
+        logits = self._logits(videos, training=False)
         return tf.nn.softmax(tf.cast(logits, tf.float32))
 
     def _prepare_graph(self, videos, class_ids):

@@ -320,7 +320,8 @@ def _labels(sets):
         meta = results["meta"]
         model = tables.MODEL_NAMES.get(meta["model_name"], meta["model_name"])
         dataset = tables.DATASET_NAMES.get(meta["dataset"], meta["dataset"])
-        label = f"{model} ({dataset})"
+        # A model file's results of video files know no dataset.
+        label = f"{model} ({dataset})" if dataset else model
         if label in labels:
             label = meta.get("run") or label
         while label in labels:

@@ -15,8 +15,8 @@ from matplotlib import figure as mpl_figure
 from tfvidinterp import errors
 from tfvidinterp import files
 from tfvidinterp.data import pipeline
+from tfvidinterp.jobs import modelfile
 from tfvidinterp.jobs import rundir
-from tfvidinterp.jobs import train
 from tfvidinterp.measures import classification
 
 
@@ -45,47 +45,63 @@ def predict(model, dataset):
     )
 
 
-def run(config, workdir: str, split: str | None = None) -> dict:
-    """Evaluates the latest checkpoint of `workdir` on `split`.
+def run(
+    config,
+    workdir: str | None = None,
+    split: str | None = None,
+    *,
+    model: str | None = None,
+    data_dir: str | None = None,
+    output_dir: str | None = None,
+) -> dict:
+    """Evaluates a run's latest checkpoint, or a model file, on `split`.
 
-    Writes `workdir/eval/<split>.json` and TensorBoard summaries under
-    `workdir/tb/evaluate`.
+    Writes `<output_dir>/eval/<split>.json` and TensorBoard summaries under
+    `<output_dir>/tb/evaluate`.
 
     Args:
-        config: A config overriding the run's recorded one (its model must
-            be the run's), or None for the recorded one.
-        workdir: The training run's directory.
+        config: As `modelfile.load`: for a run, None for its recorded one.
+        workdir: The training run's directory, or None with `model`.
         split: Split to evaluate; defaults to `config.eval.split`.
+        model: A Keras model file (`tfvidinterp.jobs.modelfile`).
+        data_dir: The dataset; default `config.input.data_dir`.
+        output_dir: Default: `workdir`; required with `model`.
 
     Returns:
         `{"split", "step", "forward": report, "reversed": report}`, each
-        report as `classification.classification_report` gives it.
+        report as `classification.classification_report` gives it; `step`
+        is None for a model file.
 
     Raises:
-        errors.InputError: As `train.restore`, or a missing split.
+        errors.InputError: As `modelfile.load`, a dataset of other classes
+            than the model's, a missing split, or no `output_dir`.
     """
-    restored = train.restore(config, workdir)
-    config = restored.config
+    output_dir = output_dir or workdir
+    if output_dir is None and model is not None:
+        raise errors.InputError(
+            "give --output_dir: where the results of --model go"
+        )
+    loaded = modelfile.load(config, workdir, model=model, data_dir=data_dir)
+    config = loaded.config
     split = split or config.eval.split
-    _check_split(restored.info, split, config.input.data_dir)
+    info = modelfile.read_dataset(config, loaded.source, loaded.classes)
+    _check_split(info, split, config.input.data_dir)
     dataset = pipeline.from_config(
         config.input, split, batch_size=config.eval.batch_size
     )
-    logits, reversed_logits, labels, _ = predict(restored.model, dataset)
-    classes = restored.info["classes"]
-    result = {
-        "split": split,
-        "step": restored.step,
-        "forward": classification.classification_report(
-            logits, labels, classes
-        ),
-        "reversed": classification.classification_report(
-            reversed_logits, labels, classes
-        ),
-    }
-    files.write_json(rundir.path(workdir, rundir.EVAL, f"{split}.json"), result)
+    logits, reversed_logits, labels, _ = predict(loaded.model, dataset)
+    result = {"split": split, "step": loaded.step}
+    for key, values in (("forward", logits), ("reversed", reversed_logits)):
+        result[key] = classification.classification_report(
+            values, labels, loaded.classes
+        )
+    files.write_json(
+        rundir.path(output_dir, rundir.EVAL, f"{split}.json"), result
+    )
     _write_summaries(
-        rundir.path(workdir, rundir.TENSORBOARD, "evaluate"), result, classes
+        rundir.path(output_dir, rundir.TENSORBOARD, "evaluate"),
+        result,
+        loaded.classes,
     )
     return result
 
@@ -107,7 +123,8 @@ def _check_split(info, split, data_dir):
 def _write_summaries(logdir, result, classes):
     writer = tf.summary.create_file_writer(logdir)
     split = result["split"]
-    with writer.as_default(step=result["step"]):
+    # A model file has no training step: its summaries are at step 0.
+    with writer.as_default(step=result["step"] or 0):
         for direction in ("forward", "reversed"):
             report = result[direction]
             for name in ("top1", "top5", "macro_f1"):

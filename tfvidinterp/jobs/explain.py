@@ -1,10 +1,11 @@
 """Explains a trained model clip by clip: Grad-CAM maps and temporal masks.
 
-`run` explains the clips of a dataset split (or some of them, or one video
-file) in batches, and writes each batch's results into a results directory
-as it finishes (`tfvidinterp.jobs.resultsdir`, which compare reads).
-Several workers split the clips round-robin: clip i of the selection goes
-to shard `i % num_shards`.
+`run` explains the clips of a dataset split (or some of them, one video
+file, or many: `tfvidinterp.data.video_files`) in batches, and writes each
+batch's results into a results directory as it finishes
+(`tfvidinterp.jobs.resultsdir`, which compare reads). Several workers split
+the clips round-robin: clip i of the selection goes to shard
+`i % num_shards`.
 """
 
 import functools
@@ -21,12 +22,14 @@ from absl import logging
 from tfvidinterp import errors
 from tfvidinterp import files
 from tfvidinterp.data import pipeline
-from tfvidinterp.data import prepare
+from tfvidinterp.data import sources
 from tfvidinterp.data import tfrecord
+from tfvidinterp.data import video_files
 from tfvidinterp.data import video_io
 from tfvidinterp.data import video_ops
 from tfvidinterp.interp import grad_cam
 from tfvidinterp.interp import temporal_mask
+from tfvidinterp.jobs import modelfile
 from tfvidinterp.jobs import resultsdir
 from tfvidinterp.jobs import rundir
 from tfvidinterp.jobs import train
@@ -44,69 +47,103 @@ class Explainer:
         model: The trained classifier.
         interp: A config's `interp` options.
         step: The training step of the model's checkpoint, recorded with
-            the results (None: unknown).
+            the results (None: unknown, or a model file).
+        classes: The model's class names (None: the dataset's).
+        dataset: The `source` of the model's training data, recorded for a
+            video file (None: unknown).
+        name: The run's or model file's name, recorded with the results
+            (None: the workdir's).
 
     Raises:
         errors.InputError: An unknown or time-less Grad-CAM layer, or a
             mask option that would give NaN masks.
     """
 
-    def __init__(self, model: keras.Model, interp, step: int | None = None):
+    def __init__(
+        self,
+        model: keras.Model,
+        interp,
+        step: int | None = None,
+        *,
+        classes=None,
+        dataset: str | None = None,
+        name: str | None = None,
+    ):
         self.model = model
         self.step = step
+        self.classes, self.dataset, self.name = classes, dataset, name
         self.cam = make_grad_cam(model, interp)
         self.masker = make_masker(model, interp)
 
 
+def load(config, workdir: str | None = None, *, model=None, data_dir=None):
+    """`(config, Explainer)` of a run's latest checkpoint or of a Keras
+    model file, and the config resolved for it (`modelfile.load`)."""
+    loaded = modelfile.load(config, workdir, model=model, data_dir=data_dir)
+    return loaded.config, Explainer(
+        loaded.model,
+        loaded.config.interp,
+        loaded.step,
+        classes=loaded.classes,
+        dataset=loaded.dataset,
+        name=os.path.basename(os.path.normpath(loaded.source)),
+    )
+
+
 def load_explainer(config, workdir: str) -> Explainer:
-    """The `Explainer` of the run's latest checkpoint (`train.restore`)."""
-    restored = train.restore(config, workdir)
-    return Explainer(restored.model, restored.config.interp, restored.step)
+    """The `Explainer` of the run's latest checkpoint (`load`)."""
+    return load(config, workdir)[1]
 
 
 def run(
     config,
-    workdir: str,
+    workdir: str | None = None,
     *,
     split: str | None = None,
     ids=None,
     video: str | None = None,
+    videos: str | None = None,
     output_dir: str | None = None,
     shard_index: int | None = None,
     num_shards: int | None = None,
     max_clips: int | None = None,
     explainer: Explainer | None = None,
+    model: str | None = None,
+    data_dir: str | None = None,
 ) -> dict:
     """Explains clips with `config.interp`'s Grad-CAM and temporal mask.
 
-    The clips are those of `split` (default `config.interp.split`, else
-    `config.eval.split`) in the evaluation order, restricted to `ids`, the
-    first `max_clips` of them, then shard `shard_index` of `num_shards`
-    (default from `TF_CONFIG`, else 0 of 1); or the one clip of the file
-    `video` (its id: the file's real path). Results go to `output_dir`
-    (default `<workdir>/explain/<split or "video">`) in the format of
-    `tfvidinterp.jobs.resultsdir`. `config` None reads the run's recorded
-    config (`train.run_config`). An `explainer` of the trained model is
-    shared among calls; default: `load_explainer(config, workdir)`.
+    The clips: those of `split` (default `config.interp.split`, else
+    `config.eval.split`) in evaluation order, restricted to `ids`; or the
+    file `video` (id: its real path); or the files `videos` names
+    (`video_files.list_videos`). Of them, the first `max_clips`, then shard
+    `shard_index` of `num_shards` (default from `TF_CONFIG`, else 0 of 1).
+    Results go to `output_dir` (default `_default_dir`; required with
+    `model`; format: `tfvidinterp.jobs.resultsdir`). The model: the run in
+    `workdir` or the Keras file `model`, with `config` and `data_dir` as
+    `modelfile.load` takes them; or an `explainer` shared among calls.
 
     Returns `{"output_dir", "results_file", "shard": [k, n], "clips"
-    (explained now), "skipped" (done before), "seconds", "merged" (whether
-    `results.jsonl` received shard results)}`. Bad input (options, ids,
-    video, layer, a config of another model, a results directory of other
-    parameters or of another checkpoint step, no checkpoint) raises
+    (explained now), "skipped" (done before), "seconds", "merged" (shard
+    results added to `results.jsonl`), "rejected" (`videos` not decoded:
+    `[{"id", "path", "reason"}]`)}`. Bad input (options, ids, videos,
+    layer, a config of another model, a dataset of other classes, results
+    of other parameters or of another checkpoint step, no checkpoint):
     `errors.InputError`.
     """
     start = time.time()
-    config = train.run_config(config, workdir)
-    split = _check_options(config, split, ids, video, max_clips)
+    config, explainer, info = _model(
+        config, workdir, explainer, model, data_dir, output_dir, video or videos
+    )
+    split = _check_options(config, split, ids, video, max_clips, videos)
     shard = resultsdir.worker_shard(shard_index, num_shards)
-    # Bad input fails here, before the model is built.
-    info = prepare.read_info(config.input.data_dir)
-    clips, count = _source(config, info, split, ids, video, max_clips, shard)
-    if explainer is None:
-        explainer = load_explainer(config, workdir)
-    output_dir = output_dir or rundir.path(
-        workdir, rundir.EXPLAIN, split or "video"
+    output_dir = output_dir or _default_dir(workdir, split, video)
+    clips, count, rejected = _select(
+        config,
+        explainer.classes or info["classes"],
+        info,
+        (split, ids, video, videos),
+        (max_clips, shard, output_dir),
     )
     masker = explainer.masker.with_perturbation(config.interp.perturbation)
     meta = _meta(config, info, workdir, split, explainer, masker)
@@ -114,27 +151,59 @@ def run(
     explain = functools.partial(
         _explain_batch, explainer.cam, masker, meta, output_dir
     )
-    summary = _explain_clips(
-        clips, count, output_dir, shard, config.interp.batch_size, explain
-    )
     return {
-        **summary,
+        **_explain_clips(
+            clips, count, output_dir, shard, config.interp.batch_size, explain
+        ),
         "output_dir": output_dir,
         "shard": list(shard),
         "seconds": round(time.time() - start, 1),
         "merged": resultsdir.merge_shards(output_dir),
+        "rejected": rejected,
     }
+
+
+def _default_dir(workdir, split, video):
+    """`<workdir>/explain/<split>`, or `explain/video` for a `video`,
+    `explain/videos` for `videos`."""
+    name = split or ("video" if video else "videos")
+    return rundir.path(workdir, rundir.EXPLAIN, name)
+
+
+def _model(config, workdir, explainer, model, data_dir, output_dir, files):
+    """`(config, explainer, info)` of what `run` explains: a shared
+    `explainer` with `config` checked against the run, or `load`'s; and the
+    `dataset_info.json` of its dataset, checked against the model's classes
+    (None for video `files` of a model that knows them)."""
+    if output_dir is None and workdir is None:
+        raise errors.InputError(
+            "give --output_dir: where the results of --model go"
+        )
+    if explainer is None:
+        config, explainer = load(
+            config, workdir, model=model, data_dir=data_dir
+        )
+    else:
+        config = modelfile.with_data_dir(
+            train.run_config(config, workdir), data_dir
+        )
+    if files is not None and explainer.classes is not None:
+        return config, explainer, None
+    info = modelfile.read_dataset(
+        config, explainer.name or workdir, explainer.classes
+    )
+    return config, explainer, info
 
 
 def _meta(config, info, workdir, split, explainer, masker):
     """The results directory's `meta.json`: what explained which data
-    (`info`: the dataset's `dataset_info.json`)."""
+    (`info`: the dataset's `dataset_info.json`, None for a video file)."""
     return {
-        "run": os.path.basename(os.path.normpath(workdir)),
+        "run": explainer.name or os.path.basename(os.path.normpath(workdir)),
         "model_name": config.model_name,
         "step": explainer.step,
-        "dataset": info.get("source"),
-        "classes": info["classes"],
+        "dataset": explainer.dataset if info is None else info.get("source"),
+        "classes": explainer.classes or info["classes"],
         "split": split,
         "params": _params(explainer.cam, masker, config.interp.target),
     }
@@ -168,27 +237,28 @@ def _resumable_meta(output_dir, meta):
     return meta
 
 
-def _check_options(config, split, ids, video, max_clips):
-    """The split to explain (None for a video), after refusing options that
-    contradict each other."""
+def _check_options(config, split, ids, video, max_clips, videos=None):
+    """The split to explain (None for video files: `video` or `videos`),
+    after refusing options that contradict each other."""
     interp = config.interp
     if interp.target not in TARGETS:
         raise errors.InputError(
             f"unknown interp.target {interp.target!r}; known: {TARGETS}"
         )
-    if video is not None and (split is not None or ids is not None):
-        raise errors.InputError("give a video or a split and ids, not both")
+    given = (split is not None or ids is not None, video, videos)
+    if sum(bool(g) for g in given) > 1:
+        raise errors.InputError(
+            "give a video, videos, or a split and ids; not two of them"
+        )
     if max_clips is not None and max_clips < 1:
         raise errors.InputError(f"max_clips must be >= 1, got {max_clips}")
     if video is not None and interp.target == "true":
         raise errors.InputError(
             "interp.target 'true' needs labels; a video file has none"
         )
-    return (
-        None
-        if video is not None
-        else (split or interp.split or config.eval.split)
-    )
+    if video is not None or videos is not None:
+        return None
+    return split or interp.split or config.eval.split
 
 
 def _explain_clips(clips, count, output_dir, shard, batch_size, explain):
@@ -424,6 +494,98 @@ def _video_clip(path, num_frames, image_size):
         "label": None,
         "has_ground_truth": False,
     }
+
+
+def _select(config, classes, info, selection, options):
+    """`(clips, count, rejected)` of a `(split, ids, video, videos)`
+    selection with `(max_clips, shard, output_dir)` `options`: `rejected`
+    fills as `videos` are decoded."""
+    split, ids, video, videos = selection
+    max_clips, shard, output_dir = options
+    rejected = []
+    if videos is None:
+        clips, count = _source(
+            config, info, split, ids, video, max_clips, shard
+        )
+    else:
+        clips, count = _video_files_source(
+            config, classes, videos, max_clips, shard, output_dir, rejected
+        )
+    return clips, count, rejected
+
+
+def _video_files_source(config, classes, spec, max_clips, shard, out, rejected):
+    """`(clips, count)` of the files `spec` names, as `_source` selects a
+    split's: listed and labelled now (bad input raises), decoded lazily;
+    those not yet in the results of `out` (a results directory) only. A
+    file that does not decode is appended to `rejected` and left out."""
+    videos = video_files.list_videos(spec)
+    labels = _video_labels(videos, classes, config.interp.target)
+    index, num_shards = shard
+    videos = videos[index:max_clips:num_shards]
+    clips = _decoded_videos(videos, labels, config.input, out, shard, rejected)
+    return clips, len(videos)
+
+
+def _video_labels(videos, classes, target):
+    """`{id: class index or None}` of `VideoFile`s labelled by class name."""
+    index = {name: i for i, name in enumerate(classes)}
+    unknown = sorted({v.label for v in videos if v.label not in (None, *index)})
+    if unknown:
+        raise errors.InputError(
+            f"labels not among the model's classes: {', '.join(unknown[:3])}"
+            f"; known: {', '.join(classes)}"
+        )
+    unlabelled = [v.path for v in videos if v.label is None]
+    if unlabelled and target == "true":
+        raise errors.InputError(
+            "interp.target 'true' needs a label for every video; "
+            f"{len(unlabelled)} have none, e.g. {unlabelled[0]}"
+        )
+    return {v.id: None if v.label is None else index[v.label] for v in videos}
+
+
+def _decoded_videos(videos, labels, input_config, output_dir, shard, rejected):
+    """The clips of `videos`; one already explained is a stub of its id,
+    not decoded again. The files that fail are written out at the end."""
+    done = resultsdir.resume(output_dir, *shard)[2]
+    for video in videos:
+        if video.id in done:
+            yield {"id": video.id}
+            continue
+        try:
+            clip = _video_clip(
+                video.path, input_config.num_frames, input_config.image_size
+            )
+        # Any fault of one file (FFmpeg's, a shape, memory) skips that file
+        # alone: the others still get explained.
+        except Exception as error:
+            reason = getattr(error, "reason", None) or (
+                f"{type(error).__name__}: {error}"
+            )
+            logging.warning("Skipping %s: %s", video.path, reason)
+            rejected.append(
+                {"id": video.id, "path": video.path, "reason": reason}
+            )
+            continue
+        yield {**clip, "id": video.id, "label": labels[video.id]}
+    _write_rejected(output_dir, shard, rejected)
+
+
+def _write_rejected(output_dir, shard, rejected):
+    """Writes a run's rejected videos, `<path>\t<reason>` a line, to
+    `rejected.txt` (`rejected-<k>-of-<n>.txt` for a shard); without any,
+    removes an older run's."""
+    index, count = shard
+    name = f"rejected-{index}-of-{count}.txt" if count > 1 else "rejected.txt"
+    lines = "".join(
+        f"{sources.printable(r['path'])}\t{r['reason']}\n" for r in rejected
+    )
+    path = os.path.join(output_dir, name)
+    if rejected:
+        files.write_atomic(path, lines)
+    elif os.path.exists(path):
+        os.remove(path)
 
 
 def _explain_batch(cam, masker, meta, output_dir, batch):

@@ -15,6 +15,7 @@ given), every clip is first resampled to T frames with the data pipeline's
 of the clip (frames repeat when the clip is shorter).
 """
 
+import os
 from typing import Callable
 
 import keras
@@ -24,8 +25,8 @@ from tfvidinterp import errors
 from tfvidinterp import files
 from tfvidinterp.data import video_ops
 from tfvidinterp.jobs import explain
+from tfvidinterp.jobs import modelfile
 from tfvidinterp.jobs import rundir
-from tfvidinterp.jobs import train
 
 SERVE = "serve"
 UINT8_SUFFIX = "_uint8"
@@ -81,41 +82,57 @@ def export_saved_model(
     return path
 
 
-def run(config, run_dir: str) -> dict[str, str]:
-    """Exports a training run's latest checkpoint as its two SavedModels.
+def run(
+    config,
+    run_dir: str | None = None,
+    *,
+    model: str | None = None,
+    output_dir: str | None = None,
+) -> dict[str, str]:
+    """Exports a run's latest checkpoint, or a model file, as two
+    SavedModels.
 
     Args:
-        config: A config overriding the run's recorded one (its model must
-            be the run's; `interp` sets the explainer's Grad-CAM), or None
-            for the recorded one.
-        run_dir: The run's working directory.
+        config: As `modelfile.load` (`interp` sets the explainer's
+            Grad-CAM): for a run, None for its recorded one.
+        run_dir: The run's working directory, or None with `model`.
+        model: A Keras model file (`tfvidinterp.jobs.modelfile`).
+        output_dir: Default: `<run_dir>/export`; required with `model`.
 
     Returns:
-        {"classifier": path, "explainer": path} under `<run_dir>/export`: the
+        {"classifier": path, "explainer": path} under `output_dir`: the
         classifier serves `serve`; the explainer adds `explain`, Grad-CAM
         heatmaps at `config.interp.layer` for the predicted classes.
 
     Raises:
-        errors.InputError: As `train.restore`, or a bad Grad-CAM layer.
+        errors.InputError: As `modelfile.load`, a bad Grad-CAM layer, or no
+            `output_dir` for a model file.
     """
-    restored = train.restore(config, run_dir)
-    model = restored.model
-    paths = saved_model_paths(run_dir)
-    export_saved_model(model, paths["classifier"])
+    if output_dir is None and model is not None:
+        raise errors.InputError(
+            "give --output_dir: where the SavedModels of --model go"
+        )
+    loaded = modelfile.load(config, run_dir, model=model)
+    paths = saved_model_paths(run_dir, output_dir)
+    export_saved_model(loaded.model, paths["classifier"])
     export_saved_model(
-        model,
+        loaded.model,
         paths["explainer"],
         endpoints={
-            "explain": explain.explainer_endpoint(model, restored.config)
+            "explain": explain.explainer_endpoint(loaded.model, loaded.config)
         },
     )
     return paths
 
 
-def saved_model_paths(run_dir: str) -> dict[str, str]:
-    """Where `run` writes a run's SavedModels."""
+def saved_model_paths(
+    run_dir: str | None, output_dir: str | None = None
+) -> dict[str, str]:
+    """Where `run` writes the SavedModels: under `output_dir`, default
+    `<run_dir>/export`."""
+    output_dir = output_dir or rundir.path(run_dir, rundir.EXPORT)
     return {
-        kind: rundir.path(run_dir, rundir.EXPORT, kind)
+        kind: os.path.join(output_dir, kind)
         for kind in ("classifier", "explainer")
     }
 

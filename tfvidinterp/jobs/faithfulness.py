@@ -1,13 +1,16 @@
-"""Measures whether a model's explanations are right, on synthetic clips.
+"""Measures whether a model's explanations are right, on any explained clips.
 
-Synthetic clips know their event window and object boxes, so an `explain`
-results directory can be checked against them (docs/design.md):
-temporal IoU of the learned masks with the window, the Grad-CAM pointing
-game, the Grad-CAM time profile, deletion and insertion curves in the mask's
-frame order, and the model-randomisation sanity check (Adebayo et al.,
-"Sanity Checks for Saliency Maps", NeurIPS 2018,
-https://arxiv.org/abs/1810.03292). Each comes with a baseline; the pure
-measures are in `tfvidinterp.measures` (`temporal`, `spatial`, `targets`).
+Deletion and insertion curves in the mask's frame order and the
+model-randomisation sanity check (Adebayo et al., "Sanity Checks for
+Saliency Maps", NeurIPS 2018, https://arxiv.org/abs/1810.03292) need only
+the model and the clips. Synthetic clips also know their event window and
+object boxes, so their explanations are checked against them too
+(docs/design.md): temporal IoU of the learned masks with the window, the
+Grad-CAM pointing game and energy in the boxes, and the Grad-CAM time
+profile; on clips without ground truth (a split of real videos, video
+files) these are reported as needing it. Each measure comes with a
+baseline; the pure measures are in `tfvidinterp.measures` (`temporal`,
+`spatial`, `targets`).
 """
 
 import os
@@ -33,6 +36,15 @@ from tfvidinterp.measures import targets
 from tfvidinterp.measures import temporal
 from tfvidinterp.report import tables
 
+# The measures that compare an explanation with the ground truth.
+NEEDS_GROUND_TRUTH = (
+    "mask_iou",
+    "pointing_game",
+    "energy",
+    "time_profile",
+    "layers",
+)
+
 
 def run(
     config,
@@ -49,45 +61,43 @@ def run(
     """Measures the explanations in `results_dir` (default: `explain`'s
     default) and writes the measures there; `config` None: the run's own.
 
-    The mask IoU, time profile, deletion and insertion use the clips of
-    object classes (a pan's shifted view outlasts its window). The spatial
-    measures use the first `spatial_clips` clips of the split, the Grad-CAM
-    `layers` (default `layer_sweep.last_per_resolution`; and the explained
-    one), the input gradient, and boxes grown by `tolerance` px. Deletion and
+    Every measure runs on the records that allow it (`_groups`): without
+    ground truth, only deletion, insertion and the sanity check, the others
+    named in `needs_ground_truth` and None. The spatial measures use the
+    first `spatial_clips` clips of the split, the Grad-CAM `layers`
+    (default `layer_sweep.last_per_resolution`; and the explained one), the
+    input gradient, and boxes grown by `tolerance` px. Deletion and
     insertion compare the mask's frame order with `random_orders` random
     ones drawn with `seed`; the sanity check (if `sanity`) uses every
     explained clip and a model built after `set_random_seed(seed + 1)`.
 
     Returns `<results_dir>/faithfulness.json` (docs/formats.md). Foreign
-    results, none with ground truth or bad options raise `InputError`.
+    results or bad options raise `InputError`.
     """
     _check_options(random_orders, spatial_clips, tolerance)
     config = train.run_config(config, workdir)
     results_dir = results_dir or _default_results_dir(config, workdir)
     meta, records, clips = _read(results_dir, config)
-    classes = meta["classes"]
-    objects = [
-        r for r in records if classes[r["label"]] not in synthetic.PAN_CLASSES
-    ]
+    groups = _groups(records, meta["classes"])
+    objects = groups["objects"]
     model = _load_model(config, workdir, results_dir, meta, clips)
     heatmaps = {i: clip["heatmaps"] for i, clip in clips.items()}
-    perturbations = sorted({r["mask"]["perturbation"] for r in objects})
     result = {
         "run": meta.get("run"),
         "model_name": meta["model_name"],
         "results_dir": results_dir,
-        "clips": len(records),
-        "object_clips": len(objects),
-        "perturbation": ",".join(perturbations) or None,
+        **_counts(groups),
         "seed": seed,
         "random_orders": random_orders,
         "mask_iou": temporal.pooled_mask_iou(objects),
         **_spatial(
-            model, config, clips, records[0], layers, spatial_clips, tolerance
+            model, config, clips, groups, layers, spatial_clips, tolerance
         ),
         "time_profile": temporal.pooled_time_profile(objects, heatmaps),
-        **_curves(model, objects, clips, random_orders, seed),
-        "sanity": _sanity(config, len(classes), records, clips, seed, sanity),
+        **_curves(model, groups["curves"], clips, random_orders, seed),
+        "sanity": _sanity(
+            config, len(meta["classes"]), records, clips, seed, sanity
+        ),
     }
     result["targets"] = targets.targets(result)
     result = files.jsonable(result, digits=4)
@@ -95,13 +105,47 @@ def run(
     return result
 
 
+def _counts(groups):
+    """The clips each measure used, their perturbation, and the measures
+    that could not be made for want of ground truth."""
+    truths = groups["truths"]
+    perturbations = {r["mask"]["perturbation"] for r in groups["curves"]}
+    return {
+        "explained_clips": len(groups["all"]),
+        "clips": len(truths),
+        "object_clips": len(groups["objects"]),
+        "curve_clips": len(groups["curves"]),
+        "perturbation": ",".join(sorted(perturbations)) or None,
+        "needs_ground_truth": [] if truths else list(NEEDS_GROUND_TRUTH),
+    }
+
+
+def _groups(records, classes):
+    """The records each measure uses: `all`; `truths`, those with ground
+    truth; `objects`, those of object classes among them (a pan's shifted
+    view outlasts its window); `curves`, all but the pans, for deletion
+    and insertion."""
+    truths = [r for r in records if r.get("ground_truth")]
+    pans = {
+        r["id"] for r in truths if classes[r["label"]] in synthetic.PAN_CLASSES
+    }
+    return {
+        "all": records,
+        "truths": truths,
+        "objects": [r for r in truths if r["id"] not in pans],
+        "curves": [r for r in records if r["id"] not in pans],
+    }
+
+
 def summary_text(result) -> str:
-    """`run`'s result as text: the measures and layer tables in Markdown and
-    a `MISSED <target>: <what to try>` line per missed target."""
+    """`run`'s result as text: the measures and (with ground truth) layer
+    tables in Markdown and a `MISSED <target>: <what to try>` line per
+    missed target."""
+    layers = [tables.to_markdown(tables.layer_table([result]))]
     return "\n".join(
         [
             markdown_table([result]),
-            tables.to_markdown(tables.layer_table([result])),
+            *(layers if result["layers"] else []),
             *(f"MISSED {missed}" for missed in targets.missed_targets(result)),
         ]
     )
@@ -127,16 +171,10 @@ def _check_options(random_orders, spatial_clips, tolerance):
 
 
 def _read(results_dir, config):
-    """`(meta, records with ground truth, {id: read_gradcam(...)})` of a
-    results directory of `config`'s model."""
+    """`(meta, records, {id: read_gradcam(...)})` of a results directory
+    of `config`'s model."""
     results = resultsdir.load_results(results_dir)
-    meta = results["meta"]
-    records = [r for r in results["records"] if r.get("ground_truth")]
-    if not records:
-        raise errors.InputError(
-            f"no clips with ground truth in {results_dir}; faithfulness "
-            "needs explained synthetic clips"
-        )
+    meta, records = results["meta"], results["records"]
     if meta.get("model_name") != config.model_name:
         raise errors.InputError(
             f"{results_dir} explains a {meta.get('model_name')} model, the "
@@ -172,9 +210,26 @@ def _load_model(config, workdir, results_dir, meta, clips):
     return model
 
 
-def _spatial(model, config, clips, record, layers, count, tolerance):
-    """The pointing game and the energy in the boxes at the explained layer
-    (`record`'s), and `layers`: the rows of `_layer_rows`."""
+def _no_spatial(record):
+    """`_spatial`'s keys for results without ground truth: the explained
+    layer (`record`'s), the measures None and no layer rows."""
+    return {
+        "layer": record["gradcam"]["layer"],
+        "pointing_game": dict.fromkeys(
+            ("gradcam", "centre", "frames", "clips", "tolerance_px")
+        ),
+        "energy": dict.fromkeys(("energy", "area", "ratio")),
+        "layers": [],
+    }
+
+
+def _spatial(model, config, clips, groups, layers, count, tolerance):
+    """The pointing game and the energy in the boxes at the explained layer,
+    and `layers`: the rows of `_layer_rows`; `_no_spatial` without records
+    with ground truth (`groups`: `_groups`)."""
+    if not groups["truths"]:
+        return _no_spatial(groups["all"][0])
+    record = groups["truths"][0]
     if tolerance is None:
         height, width = next(iter(clips.values()))["heatmaps"].shape[1:]
         tolerance = spatial.default_tolerance(height, width)

@@ -14,7 +14,9 @@ from tfvidinterp import errors
 from tfvidinterp import files
 
 CONFIG = "config.json"  # The resolved config of the run, written once.
-RUN = "run.json"  # {"classes", "dataset"}: what the run was trained on.
+# {"classes", "dataset", "model"}: what the run was trained on, and its
+# model (`model_record`).
+RUN = "run.json"
 CHECKPOINTS = "ckpt"  # The chief's tf.train checkpoints.
 TENSORBOARD = "tb"  # Event files: tb/train, tb/eval, tb/evaluate.
 MODEL = "model.keras"  # The final trained model.
@@ -48,6 +50,15 @@ def read_config(workdir: str) -> dict | None:
     return _read(path(workdir, CONFIG))
 
 
+def read_run(workdir: str) -> dict | None:
+    """The run's `run.json`; None if it has none (an older version's run).
+
+    Raises:
+        errors.InputError: The file is not a JSON object.
+    """
+    return _read(path(workdir, RUN))
+
+
 def read_classes(workdir: str) -> list | None:
     """The class names the run was trained on; None if not recorded (a run
     of a version before `run.json`).
@@ -55,8 +66,31 @@ def read_classes(workdir: str) -> list | None:
     Raises:
         errors.InputError: `run.json` is not a JSON object.
     """
-    record = _read(path(workdir, RUN))
+    record = read_run(workdir)
     return None if record is None else record.get("classes")
+
+
+def model_record(config: dict, num_classes: int) -> dict:
+    """`run.json`'s `model`: what the run's model is, enough to rebuild it
+    with `tfvidinterp.models.build` (`name` may be an import path).
+
+    Args:
+        config: The run's resolved config, as a dict.
+        num_classes: Its number of classes.
+
+    Returns:
+        `{"name": model_name, "kwargs": the config's model section,
+        "input_shape": [frames, height, width, 3] of the training clips,
+        "num_classes"}`.
+    """
+    size = config["input"]["image_size"]
+    height, width = (size, size) if isinstance(size, int) else size
+    return {
+        "name": config["model_name"],
+        "kwargs": dict(config["model"]),
+        "input_shape": [config["input"]["num_frames"], height, width, 3],
+        "num_classes": num_classes,
+    }
 
 
 def record(workdir: str, config: dict, info: dict, *, write: bool = True):
@@ -89,13 +123,17 @@ def record(workdir: str, config: dict, info: dict, *, write: bool = True):
         )
     learned = read_classes(workdir)
     if learned is not None:
-        _compare_classes(workdir, learned, info["classes"], "the dataset")
+        compare_classes(workdir, learned, info["classes"], "the dataset")
     if not write:
         return
     if recorded is None:
         files.write_json(path(workdir, CONFIG), config)
     if learned is None:
-        run = {"classes": info["classes"], "dataset": info.get("source")}
+        run = {
+            "classes": info["classes"],
+            "dataset": info.get("source"),
+            "model": model_record(config, len(info["classes"])),
+        }
         files.write_json(path(workdir, RUN), run)
 
 
@@ -116,27 +154,13 @@ def check_model_config(workdir: str, recorded: dict, config: dict):
     )
 
 
-def check_classes(workdir: str, classes, where: str):
-    """Refuses `classes` (of `where`) other than those the run learned; a
-    run without `run.json` is not checked (logged).
+def compare_classes(owner: str, recorded, classes, where: str):
+    """Refuses `classes` (of `where`) other than `recorded`, the classes
+    the model of `owner` (a run or a model file) was trained on.
 
     Raises:
         errors.InputError: Other class names, or another number of them.
     """
-    recorded = read_classes(workdir)
-    if recorded is None:
-        logging.warning(
-            "%s records no class names (no %s); %s's classes are not "
-            "checked against the run's",
-            workdir,
-            RUN,
-            where,
-        )
-        return
-    _compare_classes(workdir, recorded, classes, where)
-
-
-def _compare_classes(workdir, recorded, classes, where):
     if list(classes) != list(recorded):
         changed = [
             f"{i}: {a!r} -> {b!r}"
@@ -144,10 +168,10 @@ def _compare_classes(workdir, recorded, classes, where):
             if a != b
         ][:3]
         raise errors.InputError(
-            f"{workdir} was trained on {len(recorded)} classes, {where} "
+            f"{owner} was trained on {len(recorded)} classes, {where} "
             f"has {len(classes)}"
             + (f" ({', '.join(changed)})" if changed else "")
-            + "; use the dataset the run was trained on"
+            + "; use the dataset the model was trained on"
         )
 
 

@@ -32,7 +32,9 @@ _RESTORE_ADVICE = "give the config it was trained with"
 
 
 def build_model(config, num_classes):
-    """Builds the config's model for `num_classes` classes."""
+    """Builds the config's model for `num_classes` classes: `model_name` is
+    one of `tfvidinterp.models.MODELS` or an import path
+    `"module:function"` (`tfvidinterp.models.build`)."""
     return models.build(
         config.model_name,
         num_classes=num_classes,
@@ -556,7 +558,7 @@ class Restored(typing.NamedTuple):
     """A run's trained model, as `restore` returns it."""
 
     model: keras.Model
-    info: dict  # The dataset's dataset_info.json.
+    classes: list  # The class names, in label order.
     step: int  # The checkpoint's training step.
     config: ml_collections.ConfigDict  # The config it was built from.
 
@@ -601,33 +603,41 @@ def run_config(config, workdir: str):
 def restore(config, workdir: str) -> Restored:
     """Rebuilds the run's model and restores its latest checkpoint, whole.
 
+    The class names come from the run's `run.json`, so the dataset is not
+    read; only a run of an older version, without them, reads its
+    dataset's `dataset_info.json` instead.
+
     Args:
         config: As for `run_config`: None for the run's recorded config.
         workdir: The run's directory.
 
     Raises:
-        errors.InputError: No checkpoint, a config of another model, a
-            dataset of other classes than the run's, or a checkpoint that
-            does not hold every variable of the model.
+        errors.InputError: No checkpoint, a config of another model, or a
+            checkpoint that does not hold every variable of the model.
     """
     config = run_config(config, workdir)
-    info = prepare.read_info(config.input.data_dir)
-    rundir.check_classes(
-        workdir, info["classes"], f"dataset {config.input.data_dir}"
-    )
+    classes = rundir.read_classes(workdir)
+    if classes is None:
+        logging.warning(
+            "%s records no class names (no %s): taking those of dataset %s",
+            workdir,
+            rundir.RUN,
+            config.input.data_dir,
+        )
+        classes = prepare.read_info(config.input.data_dir)["classes"]
     directory = rundir.path(workdir, rundir.CHECKPOINTS)
     latest = tf.train.latest_checkpoint(directory)
     if latest is None:
         raise errors.InputError(
             f"No checkpoint in {directory}; train the model first."
         )
-    model = build_model(config, len(info["classes"]))
+    model = build_model(config, len(classes))
     weights.restore(model, latest, _RESTORE_ADVICE)
     logging.info("Restored %s.", latest)
-    return Restored(model, info, rundir.checkpoint_step(latest), config)
+    return Restored(model, classes, rundir.checkpoint_step(latest), config)
 
 
 def load_model(config, workdir: str):
-    """`restore`'s `(model, info)`."""
+    """`restore`'s `(model, classes)`."""
     restored = restore(config, workdir)
-    return restored.model, restored.info
+    return restored.model, restored.classes

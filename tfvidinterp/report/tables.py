@@ -20,6 +20,8 @@ DATASET_NAMES = {"ssv2": "Smth-smth", "kth": "KTH", "synthetic": "Synthetic"}
 _SPATIAL = ("blob_count", "blob_size", "center_distance")
 _TEMPORAL = ("mask_length", "drop_ratio", "drop_difference")
 _HIGHER = "none (above baseline is faithful)"
+# The cell of a measure that clips without ground truth cannot give.
+NEEDS_GROUND_TRUTH = "needs ground truth"
 # Faithfulness rows: (measure and its baseline, key in the JSON, value key,
 # baseline key, key in "targets" or None, the target).
 _FAITHFULNESS = (
@@ -223,7 +225,8 @@ def faithfulness_table(results, labels=None) -> Table:
         A `Table` with id "faithfulness": one row per measure, then the
         target and, per model, the value, its baseline and whether the
         target is met ("yes", "no"; empty for a measure without a target
-        or a value).
+        or a value). A measure a result lists in `needs_ground_truth` reads
+        "needs ground truth".
     """
     labels = labels or [
         f"{MODEL_NAMES.get(r['model_name'], r['model_name'])} ({r['run']})"
@@ -236,18 +239,17 @@ def faithfulness_table(results, labels=None) -> Table:
     for title, key, value, baseline, target, text in _FAITHFULNESS:
         row = [title, text]
         for result in results:
-            part = (result or {}).get(key, {})
-            met = (result or {}).get("targets", {}).get(target)
-            row += [
-                part.get(value),
-                part.get(baseline) if baseline else None,
-                None if met is None else ("yes" if met else "no"),
-            ]
+            row += _faithfulness_cells(
+                result or {}, key, value, baseline, target
+            )
         rows.append(row)
     notes = []
     for label, r in zip(labels, results):
         if r is None:
             notes.append(f"{label}: not measured.")
+            continue
+        if not r["clips"]:
+            notes.append(_note_without_ground_truth(label, r))
             continue
         point, sanity = r["pointing_game"], r["sanity"]
         notes.append(
@@ -264,12 +266,36 @@ def faithfulness_table(results, labels=None) -> Table:
         )
     return Table(
         "faithfulness",
-        "Faithfulness: the explanations against the synthetic ground truth",
+        "Faithfulness: the explanations against the model and the ground truth",
         columns,
         rows,
         "Areas are means of the T + 1 target-class probabilities as frames "
         "are perturbed (deletion) or restored (insertion) in order. "
         + " ".join(notes),
+    )
+
+
+def _faithfulness_cells(result, key, value, baseline, target):
+    """A model's value, baseline and "target met" cells of a measure."""
+    if key in result.get("needs_ground_truth", ()):
+        return [NEEDS_GROUND_TRUTH, None, None]
+    part = result.get(key, {})
+    met = result.get("targets", {}).get(target)
+    return [
+        part.get(value),
+        part.get(baseline) if baseline else None,
+        None if met is None else ("yes" if met else "no"),
+    ]
+
+
+def _note_without_ground_truth(label, result):
+    sanity = result["sanity"]
+    return (
+        f"{label}: no clip with ground truth; deletion and insertion over "
+        f"{result['curve_clips']} clips with the {result['perturbation']} "
+        f"perturbation, {result['random_orders']} random orders; sanity check "
+        f"over {sanity['clips']} clips, {sanity['constant_maps']} constant "
+        "maps left out."
     )
 
 
