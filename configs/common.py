@@ -102,6 +102,11 @@ def _train(overrides, smoke):
         target_accuracy=0.0,
         mixed_precision="",  # "" (float32), "mixed_bfloat16", "mixed_float16".
         jit_compile=False,  # XLA; worth it on GPUs.
+        # Warm start of a new run (ignored on resume): a run's checkpoint
+        # (<workdir>/ckpt or ckpt/ckpt-N), a .weights.h5 file or the
+        # kinetics-i3d release's model.ckpt; another class count loads all
+        # but the head (tfvidinterp.models.weights.warm_start).
+        init_weights="",
     )
     train.update(overrides)
     if smoke:

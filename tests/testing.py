@@ -578,6 +578,58 @@ def write_kth_official(root):
         f.write(KTH_OFFICIAL_SEQUENCES)
 
 
+def write_kinetics_i3d_checkpoint(prefix, num_classes=400, variant="rgb"):
+    """Writes a checkpoint named and shaped as deepmind/kinetics-i3d's.
+
+    The names and shapes are the release's (`kinetics_i3d_variables.txt`),
+    the values random: He-scaled kernels, small offsets and means,
+    variances in [0.5, 2].
+
+    Args:
+        prefix: The checkpoint prefix to write, e.g. `<dir>/model.ckpt`.
+        num_classes: Classes of the logits (400 in the release).
+        variant: "rgb" (`rgb_imagenet`, `rgb_scratch`), "rgb600"
+            (`rgb_scratch_kin600`: no scope, `(1, 1, 1, 1, C)` batch-norm
+            variables, `/Momentum` slots of the trained ones) or "flow"
+            (2 input channels).
+
+    Returns:
+        `{name: array}` of what it wrote.
+    """
+    rng = np.random.default_rng(0)
+    scope = {"rgb": "RGB/", "rgb600": "", "flow": "Flow/"}[variant]
+    scope += "inception_i3d/" if scope else ""
+    tensors = {}
+    with open(os.path.join(REPO, "tests", "kinetics_i3d_variables.txt")) as f:
+        rows = [line.split() for line in f if not line.startswith("#")]
+    for name, dims in rows:
+        shape = [int(d) for d in dims.split(",")]
+        if name.startswith("Logits/"):
+            shape[-1] = num_classes
+        if variant == "flow" and name == "Conv3d_1a_7x7/conv_3d/w":
+            shape[3] = 2
+        if variant == "rgb600" and "/batch_norm/" in name:
+            shape = [1, 1, 1, 1] + shape
+        if name.endswith("/w"):
+            scale = np.sqrt(2.0 / np.prod(shape[:-1]))
+            value = rng.normal(0.0, scale, shape)
+        elif name.endswith("moving_variance"):
+            value = rng.uniform(0.5, 2.0, shape)
+        else:
+            value = rng.normal(0.0, 0.1, shape)
+        tensors[scope + name] = value.astype(np.float32)
+        if variant == "rgb600" and "/moving_" not in name:
+            tensors[f"{name}/Momentum"] = np.zeros(shape, np.float32)
+    os.makedirs(os.path.dirname(prefix), exist_ok=True)
+    tf.raw_ops.SaveV2(
+        prefix=prefix,
+        tensor_names=list(tensors),
+        shape_and_slices=[""] * len(tensors),
+        tensors=list(tensors.values()),
+    )
+    return tensors
+
+
 def error_lines(stderr, binary):
     """The lines of `binaries.<binary>`'s own error messages in a run's
     stderr; TensorFlow's C++ start-up lines may precede them."""

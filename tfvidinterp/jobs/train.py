@@ -8,7 +8,7 @@ chief writes the real checkpoints, the other workers their own copies.
 """
 
 import math
-import re
+import sys
 import time
 import typing
 
@@ -24,9 +24,11 @@ from tfvidinterp import models
 from tfvidinterp.data import pipeline
 from tfvidinterp.data import prepare
 from tfvidinterp.jobs import rundir
+from tfvidinterp.models import weights
 from tfvidinterp.report import tensorboard
 
 TRAIN_SPLIT = "train"  # The split training reads.
+_RESTORE_ADVICE = "give the config it was trained with"
 
 
 def build_model(config, num_classes):
@@ -252,8 +254,9 @@ class _State:
         if latest:
             # The model alone first: it must be restored whole (the
             # optimizer of another config may legitimately differ).
-            restore_weights(self.model, latest)
+            weights.restore(self.model, latest, _RESTORE_ADVICE)
         checkpoint.restore(latest).expect_partial()
+        _init_weights(self.model, config.train.init_weights, latest)
         self.chief = distribute.is_chief(strategy)
         self.evaluator = (
             Evaluator(self.model, config, workdir) if self.chief else None
@@ -322,6 +325,32 @@ class _State:
         return step
 
 
+def _init_weights(model, path, resumed_from):
+    """Warm-starts a new run's `model` from `path` (`train.init_weights`).
+
+    A resumed run (`resumed_from`, its latest checkpoint) keeps its own
+    weights. What is loaded and what is freshly initialised is printed, the
+    loaded variables' names logged.
+    """
+    if not path:
+        return
+    if resumed_from:
+        print(
+            "train.init_weights ignored: the run resumes from its own "
+            f"checkpoint {resumed_from}."
+        )
+        return
+    loaded = weights.warm_start(model, path)
+    fresh = ", ".join(loaded.initialised)
+    print(
+        f"Initialised from {loaded.source} ({loaded.kind}): "
+        f"{len(loaded.loaded)} variables loaded, "
+        f"{len(loaded.initialised)} freshly initialised"
+        f"{f' ({fresh})' if fresh else ''}."
+    )
+    logging.info("Loaded from %s: %s", loaded.source, ", ".join(loaded.loaded))
+
+
 def _loop(state, start_step, total_steps) -> dict:
     """Trains from `start_step` until `total_steps` or the target accuracy,
     logging, evaluating and checkpointing on the config's schedule."""
@@ -329,10 +358,7 @@ def _loop(state, start_step, total_steps) -> dict:
     if state.chief and not start_step:
         _write_run_summaries(state.writer, config)
     train_step, iterator = state.train_step(), state.iterator(start_step)
-    progress = keras.utils.Progbar(
-        total_steps, stateful_metrics=["loss", "accuracy"], verbose=state.chief
-    )
-    progress.update(start_step)
+    progress = _Progress(total_steps, start_step, verbose=state.chief)
     result = {
         "start_step": start_step,
         "eval_accuracy": None,
@@ -344,29 +370,25 @@ def _loop(state, start_step, total_steps) -> dict:
         step = int(state.optimizer.iterations.numpy())
         if not math.isfinite(float(loss)):
             raise FloatingPointError(f"Loss is {float(loss)} at step {step}.")
-        progress.update(
-            step, [("loss", float(loss)), ("accuracy", float(accuracy))]
-        )
         result.update(train_loss=float(loss), train_accuracy=float(accuracy))
-        if step % config.train.log_every_steps == 0 or step == 1:
-            with state.writer.as_default(step=step):
-                tf.summary.scalar("loss", loss)
-                tf.summary.scalar("accuracy", accuracy)
-                tf.summary.scalar("learning_rate", _current_lr(state.optimizer))
+        _log_step(state, progress, step, loss, accuracy)
         # Evaluated before the periodic save, so that a checkpoint of the
         # stopping step records the stop; `run` saves any other last step.
         if step % config.train.eval_every_steps == 0 or step == total_steps:
             if state.evaluator:
                 result["eval_accuracy"] = state.evaluator(step)
                 result["eval_history"].append((step, result["eval_accuracy"]))
+                progress.evaluation(
+                    step, config.eval.split, result["eval_accuracy"]
+                )
             if target and _any_worker(
                 state.strategy,
                 state.evaluator is not None
                 and result["eval_accuracy"] >= target,
             ):
                 state.stopped_at.assign(step)
-                print(
-                    f"\nStopped at step {step} of {total_steps}: "
+                progress.message(
+                    f"Stopped at step {step} of {total_steps}: "
                     f"{config.eval.split} accuracy reached {target}."
                 )
                 total_steps = step
@@ -375,6 +397,78 @@ def _loop(state, start_step, total_steps) -> dict:
     state.writer.flush()
     result["final_step"] = step
     return result
+
+
+def _log_step(state, progress, step, loss, accuracy):
+    """Shows the step, and on logging steps (and step 1) writes its
+    summaries and shows the learning rate too."""
+    if step % state.config.train.log_every_steps and step != 1:
+        progress.update(step, float(loss), float(accuracy))
+        return
+    lr = _current_lr(state.optimizer)
+    progress.update(step, float(loss), float(accuracy), float(lr))
+    with state.writer.as_default(step=step):
+        tf.summary.scalar("loss", loss)
+        tf.summary.scalar("accuracy", accuracy)
+        tf.summary.scalar("learning_rate", lr)
+
+
+class _Progress:
+    """Training's console output, on the chief (`verbose`) only.
+
+    On a terminal: a Keras progress bar. Elsewhere (a log file, a batch
+    job's output) no escape codes or carriage returns but one plain line
+    per logging step:
+    `step 10/300: loss 0.6931, accuracy 0.5000, learning_rate 0.002,
+    2.41 steps/s` (steps/s of training since the previous line or
+    evaluation). Evaluations get a line either way:
+    `step 25/300: validation accuracy 0.8750`.
+    """
+
+    def __init__(self, total_steps, start_step, verbose):
+        self._total, self._verbose = total_steps, verbose
+        self._bar = None
+        if verbose and sys.stdout.isatty():
+            self._bar = keras.utils.Progbar(
+                total_steps, stateful_metrics=["loss", "accuracy"]
+            )
+            self._bar.update(start_step)
+        self._since = (start_step, time.monotonic())
+        self._shown = start_step
+
+    def update(self, step, loss, accuracy, learning_rate=None):
+        """Shows training `step`; a plain line if `learning_rate` is given
+        (a logging step)."""
+        self._shown = step
+        if self._bar:
+            self._bar.update(step, [("loss", loss), ("accuracy", accuracy)])
+        elif self._verbose and learning_rate is not None:
+            since_step, since_time = self._since
+            now = time.monotonic()
+            rate = (step - since_step) / max(now - since_time, 1e-9)
+            self._line(
+                f"step {step}/{self._total}: loss {loss:.4f}, accuracy "
+                f"{accuracy:.4f}, learning_rate {learning_rate:.3g}, "
+                f"{rate:.2f} steps/s"
+            )
+            self._since = (step, now)
+
+    def evaluation(self, step, split, accuracy):
+        """Shows an evaluation's result."""
+        if self._verbose:
+            self.message(
+                f"step {step}/{self._total}: {split} accuracy {accuracy:.4f}"
+            )
+            self._since = (step, time.monotonic())
+
+    def message(self, line):
+        """Prints `line` on a line of its own, also past the bar (which
+        ends its line itself when it reaches the total)."""
+        past_bar = self._bar and self._shown < self._total
+        self._line(f"\n{line}" if past_bar else line)
+
+    def _line(self, line):
+        print(line, flush=True)
 
 
 def _any_worker(strategy, flag: bool) -> bool:
@@ -538,7 +632,7 @@ def restore(config, workdir: str) -> Restored:
             f"No checkpoint in {directory}; train the model first."
         )
     model = build_model(config, len(classes))
-    restore_weights(model, latest)
+    weights.restore(model, latest, _RESTORE_ADVICE)
     logging.info("Restored %s.", latest)
     return Restored(model, classes, rundir.checkpoint_step(latest), config)
 
@@ -547,41 +641,3 @@ def load_model(config, workdir: str):
     """`restore`'s `(model, classes)`."""
     restored = restore(config, workdir)
     return restored.model, restored.classes
-
-
-def restore_weights(model: keras.Model, path: str):
-    """Restores every variable of `model` from the checkpoint `path`.
-
-    A checkpoint of another architecture would otherwise restore only the
-    variables that happen to match, silently.
-
-    Raises:
-        errors.InputError: The checkpoint lacks some of the model's
-            variables or holds them in other shapes.
-    """
-    status = None
-    try:
-        status = tf.train.Checkpoint(model=model).restore(path)
-        status.assert_existing_objects_matched()
-    except (AssertionError, ValueError) as error:
-        raise errors.InputError(
-            f"checkpoint {path} is not of the config's model: "
-            f"{_mismatch(error, model)}; give the config it was trained with"
-        ) from None
-    finally:
-        if status is not None:
-            # The optimizer's values are not restored here, by design.
-            status.expect_partial()
-
-
-def _mismatch(error, model) -> str:
-    """What `restore_weights`' error says, in one line."""
-    text = str(error)
-    found = re.search(r"Found (\d+) Python objects", text)
-    if not found:
-        return text.strip().splitlines()[0] if text.strip() else "mismatch"
-    names = re.findall(r"path=([^\s,]+)", text)[:3]
-    return (
-        f"{found[1]} of the model's {len(model.variables)} variables are not "
-        f"in it ({', '.join(names)}{', ...' if int(found[1]) > 3 else ''})"
-    )
