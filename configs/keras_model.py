@@ -3,17 +3,17 @@ r"""Options for a Keras model file of your own (`--model=<name>.keras`).
 The model file gives the model and, through its input shape, the clips'
 frames and size; `input.num_frames` and `input.image_size` below only fill
 in what its input leaves open (None). Its class names are one a line in
-`<name>.classes.txt` beside it. Name a Grad-CAM layer with a time axis
-(`--config.interp.layer=...`) unless the model has I3D's `Mixed_5c` or a
-`ConvLSTM2D`.
+`<name>.classes.txt` beside it. Grad-CAM reads `Mixed_5c`, the last
+`ConvLSTM2D`, else the last layer with a time axis and spatial extent
+(`interp.default_layer`), unless `--config.interp.layer=...` names one. A
+softmax head is read before its softmax.
 
 Command:
     python -m binaries.evaluate --model=my_model.keras \
         --config=configs/keras_model.py --data_dir=data/mine --split=test \
         --output_dir=runs/my_model
     python -m binaries.explain --model=my_model.keras \
-        --config=configs/keras_model.py --config.interp.layer=conv3d_2 \
-        --data_dir=data/mine --split=test \
+        --config=configs/keras_model.py --data_dir=data/mine --split=test \
         --output_dir=runs/my_model/explain/test
 
 Expected: the model's own accuracy; nothing is trained.
