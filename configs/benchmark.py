@@ -28,7 +28,14 @@ def get_config(arg=None):
     config = ml_collections.ConfigDict()
     config.variant = variant
     config.seed = 0
-    config.sections = ("masks", "gradcam", "training", "inputs", "convlstm")
+    config.sections = (
+        "masks",
+        "gradcam",
+        "training",
+        "inputs",
+        "decode",
+        "convlstm",
+    )
     config.models = ("clstm",) if smoke else ("i3d", "clstm")
     config.num_classes = 174 if full else 8  # SSv2; the synthetic classes.
     config.num_frames = 8 if smoke else 16
@@ -72,6 +79,17 @@ def get_config(arg=None):
         image_size=56 if smoke else 224,
         batch_size=2 if smoke else 8,
         batches=2 if smoke else 3,  # Per timed round.
+    )
+    config.decode = dict(
+        # Stored short sides as prepare_data --short_side writes them; 224
+        # is an exact fit for 224 crops (no resize at all).
+        stored_sides=(64,) if smoke else (224, 256, 320),
+        image_sizes=(56,) if smoke else (224, 112),
+        num_frames=8 if smoke else 16,
+        stored_frames=16 if smoke else 48,
+        num_clips=4 if smoke else 8,  # Written per stored side; repeated.
+        batch_size=2 if smoke else 4,
+        clips=4 if smoke else 24,  # Per timed round.
     )
     config.convlstm = dict(batch_size=2 if smoke else 4)
     return config
