@@ -6,9 +6,11 @@ Command:
     python -m binaries.benchmark --config=configs/benchmark.py:full \
         --output=runs/benchmark_full.json  # the paper's sizes, for a GPU
 
-Expected (default, 8-14 minutes on 2 CPU cores): a table (name, measured,
-baseline, ratio, target, met?); masks at 0.90-1.01 of their bound, Grad-CAM
-2.2-3.7x a forward+backward pass. `full` has not been run yet. History:
+Expected (default, 8-14 minutes on 2 CPU cores before the `decode` section,
+which alone took 145-194 s): a table (name, measured, baseline, ratio,
+target, met?); masks at 0.90-1.01 of their bound, Grad-CAM 2.2-3.7x a
+forward+backward pass; input per core at 16x224x224 from 224 px frames
+0.78 of the decode-only floor. `full` has not been run yet. History:
 docs/experiments/2026-12-03-readme-history.md.
 """
 
