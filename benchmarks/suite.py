@@ -7,6 +7,7 @@ import time
 import keras
 
 from benchmarks import convlstm
+from benchmarks import decode
 from benchmarks import gradcam
 from benchmarks import inputs
 from benchmarks import masks
@@ -17,7 +18,9 @@ from tfvidinterp import errors
 
 # Sections measured once per model of `config.models`.
 PER_MODEL = {"masks": masks, "gradcam": gradcam, "training": training}
-SECTIONS = (*PER_MODEL, "inputs", "convlstm")
+# Sections measured once, with a scratch directory.
+WITH_WORKDIR = {"inputs": inputs, "decode": decode}
+SECTIONS = (*PER_MODEL, *WITH_WORKDIR, "convlstm")
 
 
 def run(config) -> dict:
@@ -77,10 +80,9 @@ def _jobs(config, bench, workdir):
                 (f"{section} {name}", functools.partial(measure, bench, name))
                 for name in config.models
             ]
-        elif section == "inputs":
-            jobs.append(
-                ("inputs", functools.partial(inputs.measure, bench, workdir))
-            )
+        elif section in WITH_WORKDIR:
+            measure = WITH_WORKDIR[section].measure
+            jobs.append((section, functools.partial(measure, bench, workdir)))
         elif "clstm" in config.models:
             jobs.append(
                 (

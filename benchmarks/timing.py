@@ -10,15 +10,15 @@ import statistics
 import time
 
 
-def once(function):
+def once(function, clock=time.perf_counter):
     """Calls `function()` once.
 
     Returns:
-        `(result, seconds)`.
+        `(result, seconds)` of `clock` (default wall-clock).
     """
-    start = time.perf_counter()
+    start = clock()
     result = function()
-    return result, time.perf_counter() - start
+    return result, clock() - start
 
 
 def repeated(function, count: int) -> list:
@@ -27,7 +27,11 @@ def repeated(function, count: int) -> list:
 
 
 def interleaved(
-    functions: dict, repeats: int, warmup: int = 1, setups=None
+    functions: dict,
+    repeats: int,
+    warmup: int = 1,
+    setups=None,
+    clock=time.perf_counter,
 ) -> dict:
     """Times several functions in alternating rounds.
 
@@ -43,6 +47,9 @@ def interleaved(
         setups: Optional name -> function of no arguments, called untimed
             before every call of that name's function, which receives its
             result (e.g. a fresh iterator) and is the last to hold it.
+        clock: What a duration is read from: wall-clock, or e.g.
+            `time.process_time` (CPU seconds of every thread of this
+            process, which other processes' load does not inflate).
 
     Returns:
         Name -> list of `repeats` durations in seconds.
@@ -51,11 +58,11 @@ def interleaved(
 
     def call(name):
         if name not in setups:
-            return once(functions[name])[1]
+            return once(functions[name], clock)[1]
         argument = [setups[name]()]
         # Popped inside the timed call, so that the argument (and, for an
         # iterator, its read-ahead threads) dies before the next function.
-        return once(lambda: functions[name](argument.pop()))[1]
+        return once(lambda: functions[name](argument.pop()), clock)[1]
 
     names = list(functions)
     for _ in range(warmup):

@@ -6,9 +6,11 @@ Command:
     python -m binaries.benchmark --config=configs/benchmark.py:full \
         --output=runs/benchmark_full.json  # the paper's sizes, for a GPU
 
-Expected (default, 8-14 minutes on 2 CPU cores): a table (name, measured,
-baseline, ratio, target, met?); masks at 0.90-1.01 of their bound, Grad-CAM
-2.2-3.7x a forward+backward pass. `full` has not been run yet. History:
+Expected (default, 8-14 minutes on 2 CPU cores before the `decode` section,
+which alone took 145-194 s): a table (name, measured, baseline, ratio,
+target, met?); masks at 0.90-1.01 of their bound, Grad-CAM 2.2-3.7x a
+forward+backward pass; input per core at 16x224x224 from 224 px frames
+0.78 of the decode-only floor. `full` has not been run yet. History:
 docs/experiments/2026-12-03-readme-history.md.
 """
 
@@ -28,7 +30,14 @@ def get_config(arg=None):
     config = ml_collections.ConfigDict()
     config.variant = variant
     config.seed = 0
-    config.sections = ("masks", "gradcam", "training", "inputs", "convlstm")
+    config.sections = (
+        "masks",
+        "gradcam",
+        "training",
+        "inputs",
+        "decode",
+        "convlstm",
+    )
     config.models = ("clstm",) if smoke else ("i3d", "clstm")
     config.num_classes = 174 if full else 8  # SSv2; the synthetic classes.
     config.num_frames = 8 if smoke else 16
@@ -72,6 +81,20 @@ def get_config(arg=None):
         image_size=56 if smoke else 224,
         batch_size=2 if smoke else 8,
         batches=2 if smoke else 3,  # Per timed round.
+    )
+    config.decode = dict(
+        # Stored short sides as prepare_data --short_side writes them; 224
+        # is an exact fit for 224 crops (no resize at all).
+        stored_sides=(64,) if smoke else (224, 256, 320),
+        image_sizes=(56,) if smoke else (224, 112),
+        num_frames=8 if smoke else 16,
+        stored_frames=16 if smoke else 48,
+        num_clips=4 if smoke else 8,  # Written per stored side; repeated.
+        batch_size=2 if smoke else 4,
+        clips=4 if smoke else 48,  # Per timed round.
+        # Rounds are short (about a second), so more of them; the median
+        # sheds the ones another process slowed.
+        repeats=2 if smoke else 7,
     )
     config.convlstm = dict(batch_size=2 if smoke else 4)
     return config

@@ -2,9 +2,13 @@ r"""I3D (the paper's temporal strides) trained from scratch on SSv2.
 
 Command:
     python -m binaries.prepare_data --source=ssv2 --root=/data/ssv2 \
-        --output_dir=data/ssv2 --short_side=256 --max_frames=48
+        --output_dir=data/ssv2 --short_side=224 --max_frames=48
     python -m binaries.train --config=configs/i3d_ssv2.py \
         --workdir=runs/i3d_ssv2 --config.strategy=mirrored
+
+`--short_side=224`, the crop's size: training then decodes and crops with
+no resize, 3.3x the clips/s per core of 256 px frames
+(docs/experiments/2026-12-03-input-pipeline.md).
 
 Expected (paper, Table 1): top-1 0.43, top-5 0.73; 0.09 / 0.27 on
 time-reversed clips. Not reproduced here: SSv2 cannot be downloaded on the

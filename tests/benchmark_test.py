@@ -11,7 +11,9 @@ import pytest
 import tensorflow as tf
 from absl.testing import parameterized
 
+from benchmarks import capacity
 from benchmarks import convlstm
+from benchmarks import decode
 from benchmarks import gradcam
 from benchmarks import inputs
 from benchmarks import masks
@@ -173,6 +175,19 @@ class MeasurementsTest(tf.test.TestCase, parameterized.TestCase):
         )
         self.assertTrue(np.isfinite(convlstm.batched_convs(specs, 2)()))
 
+    @pytest.mark.slow
+    def test_decode_per_core_against_full_decode_and_floor(self):
+        out = decode.measure(self.bench, self.get_temp_dir())
+        names = [
+            "input/core 8x56x56 reduced vs full decode, stored 64",
+            "input/core 8x56x56 vs decode-only floor, stored 64",
+        ]
+        self.assertRows(out["rows"], names, "clips/s", names[1:])
+        rates = out["details"]["clips_per_second"][64]
+        self.assertEqual(sorted(rates), ["floor", "full 56", "reduced 56"])
+        # Both rows rate the same reduced-decode pipeline.
+        self.assertEqual(*(row["measured"] for row in out["rows"]))
+
 
 def _one_layer_model(input_shape, layer):
     inputs = keras.Input(input_shape)
@@ -213,7 +228,26 @@ class FlopsTest(tf.test.TestCase):
         self.assertEqual(flops(3), 3 * one)
 
 
+class CapacityTest(tf.test.TestCase):
+    def test_clips_and_cores(self):
+        # 100 TFLOP/s x 0.4 / 100 GFLOP = 400 clips/s; 400 / 30 = 13.3.
+        out = capacity.capacity(100e9, 100e12, 0.4, 30.0)
+        self.assertAllClose(out["clips_per_second"], 400.0)
+        self.assertEqual(out["cores"], 14)
+
+    def test_train_flops_are_three_forwards(self):
+        model = _one_layer_model((5,), keras.layers.Dense(7, use_bias=False))
+        self.assertEqual(capacity.train_flops_per_clip(model), 3 * 70)
+
+
 class TimingAndReportTest(tf.test.TestCase):
+    def test_interleaved_reads_the_given_clock(self):
+        ticks = iter([0.0, 2.0, 10.0, 13.0])
+        times = timing.interleaved(
+            {"a": lambda: None}, 2, warmup=0, clock=lambda: next(ticks)
+        )
+        self.assertEqual(times["a"], [2.0, 3.0])
+
     def test_interleaved_alternates_order(self):
         calls = []
         times = timing.interleaved(

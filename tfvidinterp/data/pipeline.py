@@ -42,6 +42,7 @@ def make_dataset(
     augment: bool = False,
     flip: bool = False,
     flip_labels=None,
+    reduced_decode: bool = True,
 ) -> tf.data.Dataset:
     """Builds the dataset of one split: dicts keyed as the module docstring
     lists, `batch_size` clips (the GLOBAL batch: with `input_context` each
@@ -56,7 +57,11 @@ def make_dataset(
     (relabelled by `flip_labels`, a label's label after mirroring; off by
     default since mirroring changes left/right classes). Evaluation reads
     every clip once in a fixed order, samples uniformly and crops the
-    centre. `input_context` (from
+    centre. `reduced_decode` decodes JPEGs at the smallest DCT scale
+    (1, 1/2, 1/4, 1/8) that still covers the resized frames and resamples
+    only the crop: the same frames and crop windows, pixels within a few
+    levels of the full decode (False: full decode, resize, crop; the
+    reference). `input_context` (from
     `strategy.distribute_datasets_from_function`) shards files per
     pipeline, or clips when there are fewer files than pipelines.
 
@@ -70,6 +75,7 @@ def make_dataset(
     if training:
         dataset = dataset.shuffle(shuffle_buffer, seed=seed + pipeline_id)
     options = (num_frames, image_size, sampling, augment, flip, flip_labels)
+    options += (reduced_decode,)
     dataset = _decode_clips(dataset, seed + pipeline_id, training, *options)
     dataset = dataset.batch(batch_size // replicas, drop_remainder=training)
     return dataset.prefetch(tf.data.AUTOTUNE)
@@ -178,6 +184,7 @@ def _decode_clips(
     augment,
     flip,
     flip_labels,
+    reduced_decode,
 ):
     """Maps serialized clips to unbatched elements, in parallel.
 
@@ -189,8 +196,8 @@ def _decode_clips(
         dataset: Serialized `tf.train.SequenceExample`s.
         seed: Seed of the per-clip seeds.
         training: Training or evaluation behaviour.
-        num_frames, image_size, sampling, augment, flip, flip_labels: As in
-            `make_dataset`.
+        num_frames, image_size, sampling, augment, flip, flip_labels,
+            reduced_decode: As in `make_dataset`.
 
     Returns:
         The dataset of elements (see the module docstring), one per clip.
@@ -209,6 +216,7 @@ def _decode_clips(
             augment=augment,
             flip=augment and flip,
             flip_labels=flip_labels,
+            reduced_decode=reduced_decode,
         ),
         num_parallel_calls=tf.data.AUTOTUNE,
         deterministic=not training,
@@ -225,13 +233,15 @@ def _decode_clip(
     augment,
     flip,
     flip_labels,
+    reduced_decode,
 ):
     """Parses one clip and returns its sampled, cropped, decoded frames.
 
     Args:
         serialized: Scalar string, one `tf.train.SequenceExample`.
         seed: `(2,)` int64 stateless seed of the clip's random choices.
-        num_frames, image_size, sampling, flip_labels: As in `make_dataset`.
+        num_frames, image_size, sampling, flip_labels, reduced_decode: As
+            in `make_dataset`.
         augment: Whether to crop at random instead of the centre.
         flip: Whether to mirror the clip with probability 1/2.
 
@@ -247,15 +257,13 @@ def _decode_clip(
         stored, num_frames, sampling, sample_seed
     )
     # Decoding only the sampled JPEGs is the pipeline's main saving.
-    video = tfrecord.decode_frames(
-        tf.gather(example["frames_encoded"], indices)
-    )
     video, boxes, box_valid = _resize_and_crop(
-        video,
+        tf.gather(example["frames_encoded"], indices),
         tf.gather(example["boxes"], indices),
         tf.gather(example["box_valid"], indices),
         image_size,
         crop_seed if augment else None,
+        reduced_decode,
     )
     label = example["label"]
     if flip:
@@ -275,27 +283,44 @@ def _decode_clip(
     }
 
 
-def _resize_and_crop(video, boxes, box_valid, image_size, crop_seed):
-    """Resizes a clip's short side to cover `image_size` and crops it.
+def _resize_and_crop(
+    encoded, boxes, box_valid, image_size, crop_seed, reduced_decode
+):
+    """Decodes a clip, resizes its short side to cover `image_size` and
+    crops it.
+
+    The crop window is chosen in the frames resized from their stored size,
+    however they are decoded, so both ways give the same window.
 
     Args:
-        video: `(T, h, w, 3)` uint8 frames.
+        encoded: `(T,)` JPEGs of one size.
         boxes: `(T, MAX_OBJECTS, 4)` boxes normalised to the frame.
         box_valid: `(T, MAX_OBJECTS)` bool.
         image_size: Output size, int or (height, width).
         crop_seed: Stateless seed of a random crop, or None for the centre.
+        reduced_decode: Decode at the smallest DCT scale that covers the
+            resized frames and resample only the crop; else decode at full
+            size, resize whole frames, then crop.
 
     Returns:
-        The `(T, H, W, 3)` frames, and the boxes and their validity
+        The `(T, H, W, 3)` float32 frames, and the boxes and their validity
         renormalised to the crop (boxes outside it are no longer valid).
     """
-    video = video_ops.resize_short_side(video, image_size)
-    frame_size = tf.shape(video)[1:3]
+    stored = tf.io.extract_jpeg_shape(encoded[0])[:2]
+    frame_size = video_ops.resized_size(stored, image_size)
     if crop_seed is not None:
         offset = video_ops.random_crop_offset(frame_size, image_size, crop_seed)
     else:
         offset = video_ops.center_crop_offset(frame_size, image_size)
-    video = video_ops.crop(video, offset, image_size)
+    if reduced_decode:
+        video, extent = tfrecord.decode_frames_covering(encoded, frame_size)
+        video = video_ops.resize_and_crop(
+            video, frame_size, offset, image_size, extent
+        )
+    else:
+        video = tfrecord.decode_frames(encoded)
+        video = video_ops.resize_short_side(video, image_size)
+        video = video_ops.crop(video, offset, image_size)
     boxes, box_valid = video_ops.crop_boxes(
         boxes, box_valid, frame_size, offset, image_size
     )

@@ -13,6 +13,8 @@ import tensorflow as tf
 
 from tfvidinterp.data import synthetic
 
+# The DCT scales libjpeg decodes at (1/ratio), ascending.
+DCT_RATIOS = (1, 2, 4, 8)
 _BBOX_KEYS = tuple(
     f"region/bbox/{side}" for side in ("ymin", "xmin", "ymax", "xmax")
 )
@@ -168,13 +170,42 @@ def parse_example(serialized: tf.Tensor) -> dict:
     }
 
 
-def decode_frames(frames_encoded: tf.Tensor) -> tf.Tensor:
-    """Decodes (T,) JPEG strings into (T, H, W, 3) uint8 RGB frames."""
+def decode_frames(frames_encoded: tf.Tensor, ratio: int = 1) -> tf.Tensor:
+    """Decodes (T,) JPEG strings into (T, H, W, 3) uint8 RGB frames.
+
+    `ratio` (1, 2, 4 or 8) scales them down in the DCT domain, to
+    `ceil(H / ratio)` by `ceil(W / ratio)` pixels.
+    """
     return tf.map_fn(
-        lambda image: tf.io.decode_jpeg(image, channels=3),
+        lambda image: tf.io.decode_jpeg(image, channels=3, ratio=ratio),
         frames_encoded,
         fn_output_signature=tf.TensorSpec([None, None, 3], tf.uint8),
     )
+
+
+def decode_frames_covering(frames_encoded: tf.Tensor, new_size):
+    """Decodes (T,) JPEGs of one size at the smallest DCT scale (1, 1/2,
+    1/4 or 1/8) whose frames still cover (2,) int `new_size` (height,
+    width), so that resizing them to `new_size` only shrinks.
+
+    Returns:
+        `(frames, extent)`: (T, h, w, 3) uint8 RGB frames, h >= new_size[0],
+        w >= new_size[1], and the (2,) float32 stored size over the ratio,
+        the frame's true extent in decoded pixels (libjpeg rounds h and w
+        up).
+    """
+    stored = tf.io.extract_jpeg_shape(frames_encoded[0])[:2]
+    ratios = tf.constant(DCT_RATIOS)
+    decoded = (stored[None] + ratios[:, None] - 1) // ratios[:, None]
+    covers = tf.reduce_all(decoded >= tf.cast(new_size, tf.int32), axis=1)
+    # Ratios ascend, so the last one that covers is the largest.
+    index = tf.cast(tf.reduce_max(tf.where(covers)[:, 0]), tf.int32)
+    frames = tf.switch_case(
+        index,
+        [lambda r=r: decode_frames(frames_encoded, r) for r in DCT_RATIOS],
+    )
+    ratio = tf.cast(tf.gather(ratios, index), tf.float32)
+    return frames, tf.cast(stored, tf.float32) / ratio
 
 
 def shard_path(output_dir: str, split: str, index: int, num_shards: int):

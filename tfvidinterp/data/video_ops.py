@@ -67,15 +67,62 @@ def resize_short_side(video, size):
         (T, H', W', C) float32, antialiased bilinear; unchanged values when
         the size already fits exactly.
     """
-    target = tf.constant(height_width(size), tf.float64)
-    frame = tf.cast(tf.shape(video)[1:3], tf.float64)
-    scale = tf.reduce_max(target / frame)
-    new_size = tf.cast(tf.maximum(tf.round(frame * scale), target), tf.int32)
+    new_size = resized_size(tf.shape(video)[1:3], size)
     video = tf.cast(video, tf.float32)
     return tf.cond(
         tf.reduce_all(new_size == tf.shape(video)[1:3]),
         lambda: video,
         lambda: tf.image.resize(video, new_size, antialias=True),
+    )
+
+
+def resized_size(frame_size, size):
+    """The (2,) int32 (height, width) that `resize_short_side` gives frames
+    of (2,) `frame_size` for `size` (int or (height, width))."""
+    target = tf.constant(height_width(size), tf.float64)
+    frame = tf.cast(frame_size, tf.float64)
+    scale = tf.reduce_max(target / frame)
+    return tf.cast(tf.maximum(tf.round(frame * scale), target), tf.int32)
+
+
+def resize_and_crop(video, new_size, offset, size, extent=None):
+    """`crop(resize_short_side(...), offset, size)` of frames resized to
+    `new_size`, computing only the crop's pixels.
+
+    The same antialiased bilinear (triangle) filter as `resize_short_side`,
+    shifted by the offset, so the values match a resize then a crop.
+
+    Args:
+        video: (T, h, w, C) any real dtype, e.g. a reduced-scale decode of
+            the frames `new_size` refers to.
+        new_size: (2,) int (height, width) of the resized frames.
+        offset: (2,) int (y, x) of the crop in the resized frames.
+        size: Int or (height, width) of the crop.
+        extent: (2,) float (height, width), in `video`'s pixels, of the
+            frame that maps onto `new_size`; default (h, w). A decode at
+            1/r of an odd size has a last pixel that is only part real.
+
+    Returns:
+        (T, height, width, C) float32.
+    """
+    if extent is None:
+        extent = tf.cast(tf.shape(video)[1:3], tf.float32)
+    new_size = tf.cast(new_size, tf.float32)
+
+    def resample():
+        return tf.raw_ops.ScaleAndTranslate(
+            images=video,
+            size=tf.constant(height_width(size), tf.int32),
+            scale=new_size / extent,
+            translation=-tf.cast(offset, tf.float32),
+            kernel_type="triangle",
+            antialias=True,
+        )
+
+    return tf.cond(
+        tf.reduce_all(new_size == extent),
+        lambda: tf.cast(crop(video, offset, size), tf.float32),
+        resample,
     )
 
 
