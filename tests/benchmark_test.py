@@ -25,7 +25,7 @@ from tfvidinterp.interp import temporal_mask
 
 def _config():
     config = testing.load_config("configs/benchmark.py", "smoke")
-    config.masks.batch_sizes = (2,)  # One explainer trace, not two.
+    config.masks.batch_sizes = (2,)  # One round of timings, not two.
     return config
 
 

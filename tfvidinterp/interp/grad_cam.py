@@ -12,6 +12,7 @@ import tensorflow as tf
 from tfvidinterp import errors
 from tfvidinterp.interp import layer_names
 from tfvidinterp.interp import logits as logits_lib
+from tfvidinterp.interp import tracing
 
 WEIGHTINGS = ("time", "clip")
 SCORES = ("logit", "probability")
@@ -110,9 +111,7 @@ class GradCAM:
         self.normalize = normalize
         # videos -> ([features], logits): a functional model or a function.
         self._grad_model = grad_model
-        self._explain = tf.function(
-            self.explain_in_graph, reduce_retracing=True
-        )
+        self._explain = tracing.BatchFunction(self.explain_in_graph)
 
     def __call__(self, videos, class_ids=None) -> tf.Tensor:
         """Returns heatmaps `(batch, frames, height, width)` float32 in [0, 1].
