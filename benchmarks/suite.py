@@ -11,12 +11,18 @@ from benchmarks import gradcam
 from benchmarks import inputs
 from benchmarks import masks
 from benchmarks import passes
+from benchmarks import precision
 from benchmarks import table
 from benchmarks import training
 from tfvidinterp import errors
 
 # Sections measured once per model of `config.models`.
-PER_MODEL = {"masks": masks, "gradcam": gradcam, "training": training}
+PER_MODEL = {
+    "masks": masks,
+    "gradcam": gradcam,
+    "training": training,
+    "precision": precision,
+}
 SECTIONS = (*PER_MODEL, "inputs", "convlstm")
 
 

@@ -28,7 +28,14 @@ def get_config(arg=None):
     config = ml_collections.ConfigDict()
     config.variant = variant
     config.seed = 0
-    config.sections = ("masks", "gradcam", "training", "inputs", "convlstm")
+    config.sections = (
+        "masks",
+        "gradcam",
+        "training",
+        "precision",
+        "inputs",
+        "convlstm",
+    )
     config.models = ("clstm",) if smoke else ("i3d", "clstm")
     config.num_classes = 174 if full else 8  # SSv2; the synthetic classes.
     config.num_frames = 8 if smoke else 16
@@ -62,6 +69,10 @@ def get_config(arg=None):
     config.training = dict(
         batch_size=16 if full else 2 if smoke else 8,
         matmul_size=256 if smoke else 4096 if full else 2048,
+    )
+    # Mixed bfloat16 against float32 (AVX-512 BF16 or AMX on a CPU).
+    config.precision = dict(
+        policy="mixed_bfloat16", batch_size=2 if smoke else 4
     )
     config.inputs = dict(
         model="clstm" if smoke else "i3d",  # Whose train step consumes.

@@ -174,12 +174,13 @@ class GradCAM:
         """
         with tf.GradientTape() as tape:
             (features,), logits = self._grad_model(videos, training=False)
-            features = tf.cast(features, tf.float32)
             logits = tf.cast(logits, tf.float32)
             class_ids, scores = explained_scores(logits, class_ids, self.score)
         # Clips do not interact (inference mode), so the gradient of the sum
-        # holds each clip's own gradient.
-        grads = tape.gradient(scores, features)
+        # holds each clip's own gradient. The gradient is of the layer's own
+        # output: a float32 cast of a mixed-precision one is off the path.
+        grads = tf.cast(tape.gradient(scores, features), tf.float32)
+        features = tf.cast(features, tf.float32)
         return dict(
             heatmaps=self.maps(features, grads, tf.shape(videos)),
             class_ids=class_ids,
