@@ -71,8 +71,8 @@ def _pool_axis(x, axis, size, stride):
     span = (out - 1) * stride + 1
     # The maxima at every position, then every stride-th: contiguous slices
     # have a pad for gradient, where strided ones have `StridedSliceGrad`,
-    # which took most of an I3D train step on a CPU (one per offset and
-    # axis; docs/experiments/2026-12-03-bf16.md).
+    # which took about half of an I3D train step's op time on a CPU (one
+    # per offset and axis; docs/experiments/2026-12-03-bf16.md).
     result = None
     for offset in range(size):
         window = _slice_axis(x, axis, offset, span)
