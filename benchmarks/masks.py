@@ -98,14 +98,13 @@ def measure(bench, name: str) -> dict:
     rounds alternate (A B C, then C B A, ...) one explainer call,
     `config.repeats` calls of the bound's pass and `reference_iterations`
     reference steps (after a warm-up step), so that all three see the same
-    load. The first two sizes are run once more before: `tf.function`
-    traces the first batch shape, then one generic shape, so those runs
-    hold the one-off trace, reported as `trace_seconds` (first run minus
-    the median). The reference learns the first clip's mask from the
-    explainer's initial mask and target; its steps' median is scaled to
-    `iterations`. The explainer's times include its mask initialisation and
-    final scoring, the reference's only its steps, so the comparison
-    favours the reference.
+    load. The first size is run once more before: the explainer's one
+    trace, shared by every batch size, is in that run, reported as
+    `trace_seconds` (first run minus the median). The reference learns the
+    first clip's mask from the explainer's initial mask and target; its
+    steps' median is scaled to `iterations`. The explainer's times include
+    its mask initialisation and final scoring, the reference's only its
+    steps, so the comparison favours the reference.
 
     Args:
         bench: A `passes.Workbench`.
@@ -114,8 +113,8 @@ def measure(bench, name: str) -> dict:
     Returns:
         `rows` (`table.row` dicts), `context` and `details`: per batch size
         `seconds` (median explainer call), `clips_per_second`,
-        `bound_step_seconds`, `bound_clips_per_second`; `trace_seconds` per
-        traced batch size; `best_batch_size`; `reference` (`step_seconds`,
+        `bound_step_seconds`, `bound_clips_per_second`; `trace_seconds` of
+        the first batch size; `best_batch_size`; `reference` (`step_seconds`,
         `timed_iterations`, `clip_seconds`).
     """
     config = bench.config.masks
@@ -129,10 +128,9 @@ def measure(bench, name: str) -> dict:
     for index, batch in enumerate(config.batch_sizes):
         videos, labels = bench.videos(batch), bench.labels(batch)
         gradient(videos, labels)  # Traces a new shape outside the timings.
-        if index < 2:
+        if index == 0:
             result, first = timing.once(lambda: explainer(videos))
-            if start is None:
-                start = _reference_start(videos, result)
+            start = _reference_start(videos, result)
         bound_steps = []
         bound = lambda: gradient(videos, labels).numpy()  # noqa: E731
         times = timing.interleaved(
@@ -149,7 +147,7 @@ def measure(bench, name: str) -> dict:
             warmup=0,
         )
         seconds = timing.median(times["explainer"])
-        if index < 2:
+        if index == 0:
             traces[batch] = first - seconds
         step = timing.median(bound_steps)
         per_batch[batch] = dict(

@@ -12,12 +12,18 @@ from benchmarks import gradcam
 from benchmarks import inputs
 from benchmarks import masks
 from benchmarks import passes
+from benchmarks import precision
 from benchmarks import table
 from benchmarks import training
 from tfvidinterp import errors
 
 # Sections measured once per model of `config.models`.
-PER_MODEL = {"masks": masks, "gradcam": gradcam, "training": training}
+PER_MODEL = {
+    "masks": masks,
+    "gradcam": gradcam,
+    "training": training,
+    "precision": precision,
+}
 # Sections measured once, with a scratch directory.
 WITH_WORKDIR = {"inputs": inputs, "decode": decode}
 SECTIONS = (*PER_MODEL, *WITH_WORKDIR, "convlstm")

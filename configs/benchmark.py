@@ -34,6 +34,7 @@ def get_config(arg=None):
         "masks",
         "gradcam",
         "training",
+        "precision",
         "inputs",
         "decode",
         "convlstm",
@@ -71,6 +72,10 @@ def get_config(arg=None):
     config.training = dict(
         batch_size=16 if full else 2 if smoke else 8,
         matmul_size=256 if smoke else 4096 if full else 2048,
+    )
+    # Mixed bfloat16 against float32 (AVX-512 BF16 or AMX on a CPU).
+    config.precision = dict(
+        policy="mixed_bfloat16", batch_size=2 if smoke else 4
     )
     config.inputs = dict(
         model="clstm" if smoke else "i3d",  # Whose train step consumes.

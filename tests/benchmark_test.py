@@ -18,6 +18,7 @@ from benchmarks import gradcam
 from benchmarks import inputs
 from benchmarks import masks
 from benchmarks import passes
+from benchmarks import precision
 from benchmarks import table
 from benchmarks import timing
 from benchmarks import training
@@ -27,7 +28,7 @@ from tfvidinterp.interp import temporal_mask
 
 def _config():
     config = testing.load_config("configs/benchmark.py", "smoke")
-    config.masks.batch_sizes = (2,)  # One explainer trace, not two.
+    config.masks.batch_sizes = (2,)  # One round of timings, not two.
     return config
 
 
@@ -106,6 +107,24 @@ class MeasurementsTest(tf.test.TestCase, parameterized.TestCase):
         self.assertEqual(out["details"]["batch_size"], 2)
 
     @pytest.mark.slow
+    def test_bfloat16_against_float32(self):
+        out = precision.measure(self.bench, "clstm")
+        names = [
+            f"mixed_bfloat16 clstm {kind} b=2 vs float32"
+            for kind in ("train", "mask", "gradcam")
+        ]
+        self.assertRows(out["rows"], names, "clips/s", names[:2])
+        self.assertEqual(
+            sorted(out["details"]["seconds"]),
+            sorted(
+                f"{kind} {tag}"
+                for kind in ("train", "mask", "gradcam")
+                for tag in ("f32", "low")
+            ),
+        )
+        # The policy was the build's only: later models are float32.
+        self.assertEqual(keras.mixed_precision.global_policy().name, "float32")
+
     def test_training_flops_against_matmul(self):
         out = training.measure(self.bench, "clstm")
         self.assertRows(

@@ -72,8 +72,8 @@ class ExplainTest(testing.TrainedRunTestCase):
     def configure(cls, config):
         # One ConvLSTM layer halves the graphs every run traces.
         config.model.num_layers = 1
-        # Batches of 3 fill evenly below: a new batch size retraces. (The
-        # binary's one clip, with the smoke batch of 2, is a short batch.)
+        # Batches of 3 fill evenly below. (The binary's one clip, with the
+        # smoke batch of 2, is a short batch; it runs the same trace.)
         config.interp.batch_size = 3
         # Explain the labels; the binary's video covers the predictions.
         config.interp.target = "true"

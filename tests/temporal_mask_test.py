@@ -110,8 +110,8 @@ class TemporalMaskTest(tf.test.TestCase, parameterized.TestCase):
             alone = explainer(videos[i : i + 1])
             for key in ("mask", "loss_curve", "freeze_score", "reverse_score"):
                 self.assertAllClose(together[key][i], alone[key][0], atol=1e-4)
-        self.assertLessEqual(
-            explainer._optimize.experimental_get_tracing_count(), 2
+        self.assertEqual(
+            explainer._optimize.experimental_get_tracing_count(), 1
         )
 
     def test_scores_are_re_evaluated_with_final_mask(self):
@@ -212,8 +212,12 @@ class TemporalMaskTest(tf.test.TestCase, parameterized.TestCase):
         for key in ("mask", "loss_curve", "reverse_score"):
             self.assertAllClose(shared[key], own[key], atol=1e-6)
         first = freeze(videos)
-        self.assertEqual(freeze._optimize.experimental_get_tracing_count(), 1)
         self.assertNotAllClose(first["loss_curve"], shared["loss_curve"])
+        # A last, short batch of either perturbation: still one trace each.
+        for explainer in (freeze, reverse):
+            explainer(videos[:1])
+        for function in (freeze._prepare, freeze._optimize, freeze._evaluate):
+            self.assertEqual(function.experimental_get_tracing_count(), 1)
         with self.assertRaisesRegex(errors.InputError, "perturbation 'blur'"):
             freeze.with_perturbation("blur")
 

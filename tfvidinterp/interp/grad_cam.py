@@ -12,6 +12,7 @@ import tensorflow as tf
 from tfvidinterp import errors
 from tfvidinterp.interp import layer_names
 from tfvidinterp.interp import logits as logits_lib
+from tfvidinterp.interp import tracing
 
 WEIGHTINGS = ("time", "clip")
 SCORES = ("logit", "probability")
@@ -110,9 +111,7 @@ class GradCAM:
         self.normalize = normalize
         # videos -> ([features], logits): a functional model or a function.
         self._grad_model = grad_model
-        self._explain = tf.function(
-            self.explain_in_graph, reduce_retracing=True
-        )
+        self._explain = tracing.BatchFunction(self.explain_in_graph)
 
     def __call__(self, videos, class_ids=None) -> tf.Tensor:
         """Returns heatmaps `(batch, frames, height, width)` float32 in [0, 1].
@@ -175,12 +174,13 @@ class GradCAM:
         """
         with tf.GradientTape() as tape:
             (features,), logits = self._grad_model(videos, training=False)
-            features = tf.cast(features, tf.float32)
             logits = tf.cast(logits, tf.float32)
             class_ids, scores = explained_scores(logits, class_ids, self.score)
         # Clips do not interact (inference mode), so the gradient of the sum
-        # holds each clip's own gradient.
-        grads = tape.gradient(scores, features)
+        # holds each clip's own gradient. The gradient is of the layer's own
+        # output: a float32 cast of a mixed-precision one is off the path.
+        grads = tf.cast(tape.gradient(scores, features), tf.float32)
+        features = tf.cast(features, tf.float32)
         return dict(
             heatmaps=self.maps(features, grads, tf.shape(videos)),
             class_ids=class_ids,

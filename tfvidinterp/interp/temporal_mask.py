@@ -15,6 +15,7 @@ import tensorflow as tf
 from tfvidinterp import errors
 from tfvidinterp.interp import logits as logits_lib
 from tfvidinterp.interp import perturbation
+from tfvidinterp.interp import tracing
 
 INITS = ("central", "constant")
 CENTRAL_LOGIT = 5.0  # sigmoid(±5) = 0.9933 / 0.0067, as the reference.
@@ -155,14 +156,13 @@ class TemporalMaskExplainer:
         self.early_stopping = early_stopping
         self.tol = tol
         self.patience = patience
-        # The perturbation is an argument of the compiled functions, so that
-        # `with_perturbation` shares their traces: tracing the model's
-        # forward and backward pass in the while loop is most of a small
-        # batch's cost on a CPU.
+        # The perturbation is an argument of the compiled functions, and
+        # their batch dimension is unknown, so that `with_perturbation` and
+        # every batch size share one trace per function.
         self._which = which
-        self._prepare = _compile(self._prepare_graph)
-        self._optimize = _compile(self._optimize_graph)
-        self._evaluate = _compile(self._evaluate_graph)
+        self._prepare = tracing.BatchFunction(self._prepare_graph)
+        self._optimize = tracing.BatchFunction(self._optimize_graph)
+        self._evaluate = tracing.BatchFunction(self._evaluate_graph)
 
     def with_perturbation(self, perturbation: str):
         """This explainer optimising for `perturbation` instead, sharing the
@@ -386,12 +386,6 @@ def _perturbation_index(name):
     return tf.constant(
         list(perturbation.PERTURBATIONS).index(perturbation.check(name))
     )
-
-
-def _compile(function):
-    # One trace per batch size at most: after a second one, the batch
-    # dimension is left unknown.
-    return tf.function(function, reduce_retracing=True)
 
 
 def _central_candidates(frames):
