@@ -23,6 +23,7 @@ import tensorflow as tf
 
 from tfvidinterp import errors
 from tfvidinterp import files
+from tfvidinterp import interp
 from tfvidinterp.data import video_ops
 from tfvidinterp.jobs import explain
 from tfvidinterp.jobs import modelfile
@@ -46,8 +47,8 @@ def export_saved_model(
     existing SavedModel at `path` is replaced.
 
     Args:
-        model: A video classifier from `tfvidinterp.models` (one input,
-            frames in [0, 255]; logits out).
+        model: A video classifier (one input, frames in [0, 255]); a softmax
+            head is served from its logits (`interp.logits_model`).
         path: Output directory.
         num_frames: Clip length to resample every input to. Defaults to the
             model's static T; None for a model of any length means frames
@@ -69,8 +70,11 @@ def export_saved_model(
     # they use, and tracking walks the whole layer tree, which doubles the
     # export time of I3D (it would only be needed for lookup tables).
 
+    # A softmax head's own output would be softmaxed twice below.
+    logits_model = interp.logits_model(model)
+
     def predict(frames):
-        logits = tf.cast(model(frames, training=False), tf.float32)
+        logits = tf.cast(logits_model(frames, training=False), tf.float32)
         return {"logits": logits, "probabilities": tf.nn.softmax(logits)}
 
     num_frames = _clip_length(model, num_frames)

@@ -17,7 +17,6 @@ import keras
 import ml_collections
 
 from tfvidinterp import errors
-from tfvidinterp import interp
 from tfvidinterp.data import prepare
 from tfvidinterp.jobs import rundir
 from tfvidinterp.jobs import train
@@ -172,9 +171,7 @@ def load_file(path: str) -> tuple[keras.Model, list[str]]:
             f"{path} outputs {outputs}, not one logit for each of the "
             f"{len(classes)} classes in {classes_path(path)}"
         )
-    # Every job reads logits: a softmax head is read before its softmax, so
-    # that an export's probabilities are not a softmax of probabilities.
-    return interp.logits_model(model), classes
+    return model, classes
 
 
 def file_config(config, model: keras.Model, path: str):
