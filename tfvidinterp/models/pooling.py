@@ -69,10 +69,42 @@ def _pool_axis(x, axis, size, stride):
     pads[axis] = [pad // 2, pad - pad // 2]
     x = keras.ops.pad(x, pads, constant_values=float("-inf"))
     span = (out - 1) * stride + 1
+    # The maxima at every position, then every stride-th: contiguous slices
+    # have a pad for gradient, where strided ones have `StridedSliceGrad`,
+    # which took about half of an I3D train step's op time on a CPU (one
+    # per offset and axis; docs/experiments/2026-12-03-bf16.md).
     result = None
     for offset in range(size):
-        index = [slice(None)] * 5
-        index[axis] = slice(offset, offset + span, stride)
-        window = x[tuple(index)]
+        window = _slice_axis(x, axis, offset, span)
         result = window if result is None else keras.ops.maximum(result, window)
-    return result
+    return _every(result, axis, stride, out)
+
+
+def _slice_axis(x, axis, start, length):
+    """`x[start:start + length]` along `axis`, a contiguous slice."""
+    starts, sizes = [0] * 5, [-1] * 5
+    starts[axis], sizes[axis] = start, length
+    return keras.ops.slice(x, starts, sizes)
+
+
+def _every(x, axis, stride, out):
+    """Entries 0, stride, 2 stride, ... (`out` of them) along `axis`, by a
+    reshape to `(out, stride)` and a contiguous slice."""
+    if stride == 1:
+        return x
+    pads = [[0, 0]] * 5
+    pads[axis] = [0, out * stride - keras.ops.shape(x)[axis]]
+    x = keras.ops.pad(x, pads)
+    shape = list(keras.ops.shape(x))
+    shape[0] = -1
+    grouped = keras.ops.reshape(
+        x, shape[:axis] + [out, stride] + shape[axis + 1 :]
+    )
+    first = _slice_axis_6d(grouped, axis + 1)
+    return keras.ops.reshape(first, shape[:axis] + [out] + shape[axis + 1 :])
+
+
+def _slice_axis_6d(x, axis):
+    starts, sizes = [0] * 6, [-1] * 6
+    sizes[axis] = 1
+    return keras.ops.slice(x, starts, sizes)
