@@ -5,10 +5,11 @@ Example:
         --synthetic_clips=1600,200,200
     python -m binaries.sweep --config=configs/i3d_synthetic.py \
         --config.input.data_dir=data/synthetic --workdir=runs/sweep_i3d \
-        --num_seeds=20
+        --num_seeds=20 --test_split=test
 
 Prints k of n seeds that reached the config's train.target_accuracy, the
-steps each took and each seed's final validation accuracy; writes them to
+steps each took and each seed's final validation accuracy, and with
+--test_split each stopped model's top-1 on that split; writes them to
 <workdir>/sweep.json. Re-running the command resumes.
 """
 
@@ -26,13 +27,21 @@ _NUM_SEEDS = flags.DEFINE_integer(
     "num_seeds", 20, "Seeds to train.", lower_bound=1
 )
 _FIRST_SEED = flags.DEFINE_integer("first_seed", 0, "The first seed.")
+_TEST_SPLIT = flags.DEFINE_string(
+    "test_split",
+    None,
+    "A split to evaluate each seed's last checkpoint on (e.g. test).",
+)
 flags.mark_flags_as_required(["config", "workdir"])
 
 
 def main(argv):
     del argv
     seeds = range(_FIRST_SEED.value, _FIRST_SEED.value + _NUM_SEEDS.value)
-    print(sweep.summary_text(sweep.run(_CONFIG.value, _WORKDIR.value, seeds)))
+    summary = sweep.run(
+        _CONFIG.value, _WORKDIR.value, seeds, test_split=_TEST_SPLIT.value
+    )
+    print(sweep.summary_text(summary))
 
 
 if __name__ == "__main__":

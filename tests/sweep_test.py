@@ -68,6 +68,24 @@ class SummaryTest(tf.test.TestCase):
         self.assertIn("Steps to target: 100, 125, 150 (median 125)", text)
         self.assertIn("Missed the target: seeds [1].", text)
 
+    def test_held_out_accuracy(self):
+        rows = [
+            dict(_row(0, 75, 0.95), test_split="test", test_accuracy=0.94),
+            dict(_row(1, 100, 0.97), test_split="test", test_accuracy=0.98),
+            dict(_row(2, 125, 0.96), test_split="test", test_accuracy=0.96),
+        ]
+        summary = sweep.summarize(rows, 0.95, 300)
+        self.assertEqual(summary["test_accuracy"], [0.94, 0.98, 0.96])
+        self.assertIn(
+            "test top-1 of the last checkpoint per seed: 0: 0.940, "
+            "1: 0.980, 2: 0.960 (min 0.940, median 0.960)",
+            sweep.summary_text(summary),
+        )
+        # Rows of a sweep run without a held-out split.
+        summary = sweep.summarize([_row(0, 75, 0.95)], 0.95, 300)
+        self.assertEqual(summary["test_accuracy"], [None])
+        self.assertNotIn("top-1 of the last", sweep.summary_text(summary))
+
     def test_no_seed_reached(self):
         summary = sweep.summarize([_row(0, 0, 0.5)], 0.95, 300)
         self.assertEqual(
@@ -119,6 +137,12 @@ class SweepRunTest(testing.SyntheticDataTestCase):
         ):
             with self.assertRaisesRegex(errors.InputError, message):
                 sweep.run(config, self.get_temp_dir(), seeds)
+        with mock.patch.object(train, "run") as runs:
+            with self.assertRaisesRegex(
+                errors.InputError, "split 'test' of dataset .* is missing"
+            ):
+                sweep.run(config, self.get_temp_dir(), [0], test_split="test")
+        runs.assert_not_called()
         config.train.target_accuracy = 0.0
         with self.assertRaisesRegex(errors.InputError, "set it > 0"):
             sweep.run(config, self.get_temp_dir(), [0])
@@ -137,6 +161,7 @@ class SweepRunTest(testing.SyntheticDataTestCase):
                 f"--workdir={workdir}",
                 "--num_seeds=2",
                 "--first_seed=10",
+                "--test_split=validation",
             ],
             cwd=testing.REPO,
             capture_output=True,
@@ -150,6 +175,26 @@ class SweepRunTest(testing.SyntheticDataTestCase):
             result.stdout,
         )
         self.assertIn("Final validation accuracy per seed: 10: ", result.stdout)
+        self.assertIn(
+            "validation top-1 of the last checkpoint per seed: 10: ",
+            result.stdout,
+        )
+        with open(os.path.join(workdir, sweep.SUMMARY)) as f:
+            rows = json.load(f)["rows"]
+        for row in rows:
+            # The held-out figure is the evaluate job's, on the stop's
+            # checkpoint (step 2).
+            with open(
+                os.path.join(
+                    workdir, f"seed_{row['seed']}", "eval", "validation.json"
+                )
+            ) as f:
+                evaluated = json.load(f)
+            self.assertEqual(evaluated["step"], 2)
+            self.assertEqual(
+                (row["test_accuracy"], row["test_reversed"]),
+                (evaluated["forward"]["top1"], evaluated["reversed"]["top1"]),
+            )
         result = subprocess.run(
             [
                 sys.executable,

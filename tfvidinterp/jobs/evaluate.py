@@ -85,7 +85,7 @@ def run(
     config = loaded.config
     split = split or config.eval.split
     info = modelfile.read_dataset(config, loaded.source, loaded.classes)
-    _check_split(info, split, config.input.data_dir)
+    check_split(info, split, config.input.data_dir)
     dataset = pipeline.from_config(
         config.input, split, batch_size=config.eval.batch_size
     )
@@ -106,9 +106,18 @@ def run(
     return result
 
 
-def _check_split(info, split, data_dir):
+def check_split(info, split, data_dir):
     """Refuses a split the dataset lacks or that has no clips (the reports
-    of no clips would be empty)."""
+    of no clips would be empty).
+
+    Args:
+        info: The dataset's `dataset_info.json` contents.
+        split: The split to evaluate.
+        data_dir: The dataset's directory, for the message.
+
+    Raises:
+        errors.InputError: The split is missing or empty.
+    """
     splits = info.get("splits", {})
     # A split listed without a count is left to the pipeline.
     if split in splits and splits[split].get("num_clips", 1):
