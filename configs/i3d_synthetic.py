@@ -6,9 +6,9 @@ Command (the data as `binaries.demo` writes it):
     python -m binaries.train --config=configs/i3d_synthetic.py \
         --workdir=runs/i3d_synthetic
 
-Expected: it stops at 0.95 validation accuracy after 75-150 steps (20 of 20
-seeds, median 100), 1-2 minutes on 2 CPU cores; test top-1 0.95-0.98, 0.00
-on time-reversed clips. History:
+Expected: it stops at 0.97 validation accuracy after 75-275 steps (20 of 20
+seeds, median 125), 1-2 minutes on 2 CPU cores; test top-1 0.95-1.00
+(median 0.978), 0.00-0.01 on time-reversed clips. History:
 docs/experiments/2026-12-03-synthetic-redesign.md.
 """
 
@@ -34,7 +34,9 @@ def get_config(arg=None):
             log_every_steps=10,
             checkpoint_every_steps=25,
             eval_every_steps=25,
-            target_accuracy=0.95,
+            # At 0.95 the demo's seed 0 stopped on one lucky evaluation
+            # (0.940 test top-1); 0.97 gave >= 0.95 test in 20 of 20.
+            target_accuracy=0.97,
         ),
         interp=dict(common.DEMO_MASKS, layer="Mixed_3c"),
         smoke=smoke,
