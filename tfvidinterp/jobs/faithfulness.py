@@ -27,6 +27,7 @@ from tfvidinterp.interp import deletion as deletion_curves
 from tfvidinterp.interp import grad_cam
 from tfvidinterp.interp import layer_sweep
 from tfvidinterp.interp import sanity as sanity_check
+from tfvidinterp.jobs import modelfile
 from tfvidinterp.jobs import resultsdir
 from tfvidinterp.jobs import rundir
 from tfvidinterp.jobs import train
@@ -48,9 +49,11 @@ NEEDS_GROUND_TRUTH = (
 
 def run(
     config,
-    workdir: str,
+    workdir: str | None = None,
     results_dir: str | None = None,
     *,
+    model: str | None = None,
+    data_dir: str | None = None,
     seed: int = 0,
     random_orders: int = 5,
     tolerance: int | None = None,
@@ -58,8 +61,10 @@ def run(
     spatial_clips: int = 48,
     layers=None,
 ) -> dict:
-    """Measures the explanations in `results_dir` (default: `explain`'s
-    default) and writes the measures there; `config` None: the run's own.
+    """Measures the explanations in `results_dir` (default: `explain`'s;
+    required with `model`) of the run in `workdir` or the Keras file
+    `model` (`config`, None for the run's, and `data_dir`: as
+    `modelfile.load` takes them) and writes the measures there.
 
     Every measure runs on the records that allow it (`_groups`): without
     ground truth, only deletion, insertion and the sanity check, the others
@@ -69,18 +74,18 @@ def run(
     input gradient, and boxes grown by `tolerance` px. Deletion and
     insertion compare the mask's frame order with `random_orders` random
     ones drawn with `seed`; the sanity check (if `sanity`) uses every
-    explained clip and a model built after `set_random_seed(seed + 1)`.
-
-    Returns `<results_dir>/faithfulness.json` (docs/formats.md). Foreign
-    results or bad options raise `InputError`.
+    explained clip and `_random_model`, drawn after the other measures
+    (which thus do not depend on `sanity`). Returns
+    `<results_dir>/faithfulness.json` (docs/formats.md); foreign results
+    or bad options raise `InputError`.
     """
     _check_options(random_orders, spatial_clips, tolerance)
-    config = train.run_config(config, workdir)
-    results_dir = results_dir or _default_results_dir(config, workdir)
-    meta, records, clips = _read(results_dir, config)
+    loaded, results_dir, (meta, records, clips) = _load(
+        config, workdir, results_dir, model, data_dir
+    )
+    config, network = loaded.config, loaded.model
     groups = _groups(records, meta["classes"])
     objects = groups["objects"]
-    model = _load_model(config, workdir, results_dir, meta, clips)
     heatmaps = {i: clip["heatmaps"] for i, clip in clips.items()}
     result = {
         "run": meta.get("run"),
@@ -91,13 +96,11 @@ def run(
         "random_orders": random_orders,
         "mask_iou": temporal.pooled_mask_iou(objects),
         **_spatial(
-            model, config, clips, groups, layers, spatial_clips, tolerance
+            network, config, clips, groups, layers, spatial_clips, tolerance
         ),
         "time_profile": temporal.pooled_time_profile(objects, heatmaps),
-        **_curves(model, groups["curves"], clips, random_orders, seed),
-        "sanity": _sanity(
-            config, len(meta["classes"]), records, clips, seed, sanity
-        ),
+        **_curves(network, groups["curves"], clips, random_orders, seed),
+        "sanity": _sanity(loaded, model, records, clips, seed, sanity),
     }
     result["targets"] = targets.targets(result)
     result = files.jsonable(result, digits=4)
@@ -184,21 +187,35 @@ def _read(results_dir, config):
     return meta, records, clips
 
 
-def _load_model(config, workdir, results_dir, meta, clips):
-    """The trained model, checked against the results it explained."""
-    restored = train.restore(config, workdir)
-    model, classes = restored.model, meta["classes"]
+def _load(config, workdir, results_dir, model, data_dir):
+    """`(modelfile.Loaded, results_dir, _read's (meta, records, clips))`
+    of a run or a model file, after checking that the results explain it."""
+    if results_dir is None and workdir is None and model is not None:
+        raise errors.InputError(
+            "give --results_dir: where explain wrote the results of --model"
+        )
+    loaded = modelfile.load(config, workdir, model=model, data_dir=data_dir)
+    results_dir = results_dir or _default_results_dir(loaded.config, workdir)
+    meta, records, clips = _read(results_dir, loaded.config)
+    _check_model(loaded, results_dir, meta, clips)
+    return loaded, results_dir, (meta, records, clips)
+
+
+def _check_model(loaded, results_dir, meta, clips):
+    """Refuses a model (`modelfile.Loaded`) other than the one the results
+    explained: another checkpoint step, class count or clip shape."""
+    model, classes = loaded.model, meta["classes"]
     if "step" not in meta:
         logging.warning(
             "%s records no checkpoint step (an older version's results): "
-            "they are taken to explain step %d",
+            "they are taken to explain step %s",
             results_dir,
-            restored.step,
+            loaded.step,
         )
-    elif meta["step"] != restored.step:
+    elif meta["step"] != loaded.step:
         raise errors.InputError(
             f"{results_dir} explains the checkpoint of step {meta['step']}, "
-            f"the run's latest is of step {restored.step}; explain it again "
+            f"the run's latest is of step {loaded.step}; explain it again "
             "into another results directory"
         )
     if model.output.shape[-1] != len(classes):
@@ -207,7 +224,17 @@ def _load_model(config, workdir, results_dir, meta, clips):
             f"{model.output.shape[-1]}"
         )
     grad_cam.check_inputs(model, next(iter(clips.values()))["frames"][None])
-    return model
+
+
+def _random_model(loaded, model, seed):
+    """The model-randomisation check's model: `loaded`'s architecture with
+    weights drawn after `set_random_seed(seed + 1)`; a run's is built from
+    its config, a model file's (`model`, a path) cloned with its layers'
+    own initialisers."""
+    keras.utils.set_random_seed(seed + 1)
+    if model is not None:
+        return keras.models.clone_model(loaded.model)
+    return train.build_model(loaded.config, loaded.model.output.shape[-1])
 
 
 def _no_spatial(record):
@@ -375,15 +402,14 @@ def _curves(model, objects, clips, random_orders, seed):
     return out
 
 
-def _sanity(config, num_classes, records, clips, seed, run, batch_size=8):
-    """The model-randomisation check of the records' maps; all None unless
-    `run`."""
+def _sanity(loaded, model, records, clips, seed, run, batch_size=8):
+    """The model-randomisation check of the records' maps with
+    `_random_model`; all None unless `run`."""
     if not run:
         return dict.fromkeys(
             ("spearman", "spearman_std", "clips", "constant_maps")
         )
-    keras.utils.set_random_seed(seed + 1)
-    random_model = train.build_model(config, num_classes)
+    random_model = _random_model(loaded, model, seed)
     groups = {}
     for record in records:
         options = (
