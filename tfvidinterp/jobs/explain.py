@@ -125,7 +125,8 @@ def run(
     Returns `{"output_dir", "results_file", "shard": [k, n], "clips"
     (explained now), "skipped" (done before), "seconds", "merged" (shard
     results added to `results.jsonl`), "rejected" (`videos` not decoded:
-    `[{"id", "path", "reason"}]`)}`. Bad input: `errors.InputError`.
+    `[{"id", "path", "reason"}]`, counted by the progress bar)}`; in words:
+    `summary_line`. Bad input: `errors.InputError`.
     """
     start = time.time()
     config, explainer, info = _model(
@@ -259,7 +260,8 @@ def _explain_clips(clips, count, output_dir, shard, batch_size, explain):
     appends each batch's records as it finishes.
 
     Args:
-        clips: Iterable of clip dicts.
+        clips: Iterable of clip dicts; one with a `rejected` key (a video
+            file that did not decode) only advances the progress bar.
         count: How many `clips` there are, for the progress bar; or None.
         output_dir: The results directory.
         shard: `(shard_index, num_shards)`.
@@ -275,6 +277,9 @@ def _explain_clips(clips, count, output_dir, shard, batch_size, explain):
     batch = []
     with open(results_file, "a") as lines:
         for clip in itertools.chain(clips, [None]):
+            if clip is not None and "rejected" in clip:
+                progress.add(1)
+                continue
             if clip is not None and clip["id"] in done:
                 skipped += 1
                 progress.add(1)
@@ -294,6 +299,20 @@ def _explain_clips(clips, count, output_dir, shard, batch_size, explain):
         "clips": explained,
         "skipped": skipped,
     }
+
+
+def summary_line(summary) -> str:
+    """`run`'s `summary` in words: `4 clips: 2 explained, 1 done before, 1
+    rejected, listed in <output_dir>/rejected.txt`; the first number is the
+    progress bar's total."""
+    rejected = len(summary["rejected"])
+    total = summary["clips"] + summary["skipped"] + rejected
+    path = _rejected_path(summary["output_dir"], summary["shard"])
+    return (
+        f"{total} clips: {summary['clips']} explained, "
+        f"{summary['skipped']} done before"
+        + (f", {rejected} rejected, listed in {path}" if rejected else "")
+    )
 
 
 def read_ids(value: str) -> list[str]:
@@ -517,7 +536,8 @@ def _video_files_source(config, classes, spec, max_clips, shard, out, rejected):
     """`(clips, count)` of the files `spec` names, as `_source` selects a
     split's: listed and labelled now (bad input raises), decoded lazily;
     those not yet in the results of `out` (a results directory) only. A
-    file that does not decode is appended to `rejected` and left out."""
+    file that does not decode is appended to `rejected` (its clip: a
+    stub, `_decoded_videos`)."""
     videos = video_files.list_videos(spec)
     labels = _video_labels(videos, classes, config.interp.target)
     index, num_shards = shard
@@ -546,7 +566,8 @@ def _video_labels(videos, classes, target):
 
 def _decoded_videos(videos, labels, input_config, output_dir, shard, rejected):
     """The clips of `videos`; one already explained is a stub of its id,
-    not decoded again. The files that fail are written out at the end."""
+    not decoded again; one that fails, a stub with its `rejected` reason.
+    The files that fail are written out at the end."""
     done = resultsdir.resume(output_dir, *shard)[2]
     for video in videos:
         if video.id in done:
@@ -566,6 +587,7 @@ def _decoded_videos(videos, labels, input_config, output_dir, shard, rejected):
             rejected.append(
                 {"id": video.id, "path": video.path, "reason": reason}
             )
+            yield {"id": video.id, "rejected": reason}
             continue
         yield {**clip, "id": video.id, "label": labels[video.id]}
     _write_rejected(output_dir, shard, rejected)
@@ -575,16 +597,22 @@ def _write_rejected(output_dir, shard, rejected):
     """Writes a run's rejected videos, `<path>\t<reason>` a line, to
     `rejected.txt` (`rejected-<k>-of-<n>.txt` for a shard); without any,
     removes an older run's."""
-    index, count = shard
-    name = f"rejected-{index}-of-{count}.txt" if count > 1 else "rejected.txt"
     lines = "".join(
         f"{sources.printable(r['path'])}\t{r['reason']}\n" for r in rejected
     )
-    path = os.path.join(output_dir, name)
+    path = _rejected_path(output_dir, shard)
     if rejected:
         files.write_atomic(path, lines)
     elif os.path.exists(path):
         os.remove(path)
+
+
+def _rejected_path(output_dir, shard):
+    """`rejected.txt` of `output_dir`, or `rejected-<k>-of-<n>.txt` for
+    shard k of n > 1."""
+    index, count = shard
+    name = f"rejected-{index}-of-{count}.txt" if count > 1 else "rejected.txt"
+    return os.path.join(output_dir, name)
 
 
 def _explain_batch(cam, masker, meta, output_dir, batch):
