@@ -14,6 +14,7 @@ import tensorflow as tf
 from tests import testing
 from tfvidinterp import errors
 from tfvidinterp.data import prepare
+from tfvidinterp.data import prepare_progress
 from tfvidinterp.data import sources
 from tfvidinterp.data import synthetic
 from tfvidinterp.data import tfrecord
@@ -415,7 +416,7 @@ class ProgressTest(tf.test.TestCase):
     def run_progress(self, stream, **kwargs):
         """30 videos of 2 MB at 3 s each, then a rejection."""
         now = [100.0]
-        progress = prepare.Progress(
+        progress = prepare_progress.Progress(
             1000, stream, clock=lambda: now[0], **kwargs
         )
         for _ in range(30):
@@ -466,13 +467,15 @@ class ProgressTest(tf.test.TestCase):
         )
 
     def test_formats(self):
-        self.assertEqual(prepare.format_duration(None), "?")
-        self.assertEqual(prepare.format_duration(3725.4), "1:02:05")
-        self.assertEqual(prepare.format_duration(100 * 3600), "100:00:00")
-        self.assertEqual(prepare.format_size(999), "999 B")
-        self.assertEqual(prepare.format_size(1000), "1.0 kB")
-        self.assertEqual(prepare.format_size(1.52e9), "1.5 GB")
-        self.assertEqual(prepare.format_size(2e15), "2000.0 TB")
+        self.assertEqual(prepare_progress.format_duration(None), "?")
+        self.assertEqual(prepare_progress.format_duration(3725.4), "1:02:05")
+        self.assertEqual(
+            prepare_progress.format_duration(100 * 3600), "100:00:00"
+        )
+        self.assertEqual(prepare_progress.format_size(999), "999 B")
+        self.assertEqual(prepare_progress.format_size(1000), "1.0 kB")
+        self.assertEqual(prepare_progress.format_size(1.52e9), "1.5 GB")
+        self.assertEqual(prepare_progress.format_size(2e15), "2000.0 TB")
 
 
 if __name__ == "__main__":
