@@ -15,6 +15,7 @@ from tests import testing
 from tfvidinterp import errors
 from tfvidinterp.data import prepare
 from tfvidinterp.data import prepare_progress
+from tfvidinterp.data import process_map
 from tfvidinterp.data import sources
 from tfvidinterp.data import synthetic
 from tfvidinterp.data import tfrecord
@@ -326,7 +327,7 @@ class PrepareTest(tf.test.TestCase):
 
     @pytest.mark.slow
     def test_a_worker_that_dies_costs_its_clip_only(self):
-        results = prepare._map_in_order(
+        results = process_map.map_in_order(
             testing.square_or_die, [1, 2, -3, 4, 5, -6, 7], 2, "died"
         )
         self.assertEqual(list(results), [1, 4, "died", 16, 25, "died", 49])
