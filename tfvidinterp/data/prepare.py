@@ -21,9 +21,11 @@ when every one was rejected (that split's shards are then removed, so a
 re-run decodes it again). A split that loses more than `REJECTED_SHARE` of
 its videos is reported at the end (`run`'s `warnings`).
 
-`check` is the dry run: it lists the videos a run would decode and those
-missing, decodes a few, and estimates the run's time and size, writing
-nothing.
+`check` (`prepare_check`) is the dry run: it lists the videos a run would
+decode and those missing, decodes a few, and estimates the run's time and
+size, writing nothing. The other parts: `prepare_items` (a source's items,
+and each made an example), `process_map` (the decoding workers) and
+`prepare_progress` (the progress line).
 """
 
 import collections
@@ -35,7 +37,6 @@ import glob
 import hashlib
 import json
 import os
-import shutil
 import time
 
 import numpy as np
@@ -44,12 +45,12 @@ from absl import logging
 
 from tfvidinterp import errors
 from tfvidinterp import files
+from tfvidinterp.data import prepare_check
+from tfvidinterp.data import prepare_items
 from tfvidinterp.data import prepare_progress
 from tfvidinterp.data import process_map
 from tfvidinterp.data import sources
-from tfvidinterp.data import synthetic
 from tfvidinterp.data import tfrecord
-from tfvidinterp.data import video_io
 
 INFO_FILE = "dataset_info.json"
 REJECTED_FILE = "rejected.txt"
@@ -61,15 +62,15 @@ _TEMP_PREFIX = ".tmp-"
 # rejected when decoded) is reported: more is rarely a few odd files, and
 # more often a layout, a codec or a disk that needs a look.
 REJECTED_SHARE = 0.05
-# Videos per split that `check` decodes to estimate a run's time and size.
-CHECK_SAMPLE = 8
-# Bytes a TFRecord file adds to a record: its length and two CRCs.
-_RECORD_OVERHEAD = 16
 # The reason given for a clip whose decoding process died.
 _DIED = (
     "its decoding process died (killed for lack of memory, or a crash in "
     "FFmpeg)"
 )
+
+
+# The dry run, where users call it (docs/formats.md).
+check = prepare_check.check
 
 
 def run(
@@ -118,7 +119,7 @@ def run(
     start = time.time()
     source_options = dict(source_options or {})
     sizes = (num_shards, short_side, max_frames)
-    described, splits = _describe(
+    described, splits = prepare_items.describe(
         source, root, splits, sizes, num_workers, source_options
     )
     options = _options(source, root, *sizes, source_options)
@@ -149,158 +150,6 @@ def read_info(data_dir: str) -> dict:
         )
     with open(path) as f:
         return json.load(f)
-
-
-def check(
-    source: str,
-    output_dir: str | None = None,
-    *,
-    root: str | None = None,
-    splits=None,
-    num_shards: int = 8,
-    short_side: int | None = None,
-    max_frames: int | None = None,
-    num_workers: int = 2,
-    source_options: dict | None = None,
-    sample_size: int = CHECK_SAMPLE,
-    seed: int = 0,
-) -> dict:
-    """What `run` would do, found in seconds, writing nothing.
-
-    Lists each split's videos per class and those missing and why (as a
-    `stat` tells), makes clips of a few others as `run` would, and
-    extrapolates their time and size to the whole run.
-
-    Args:
-        source: As for `run`, and so are `root`, `splits`, `num_shards`,
-            `short_side`, `max_frames` and `source_options`.
-        output_dir: As for `run`, but only read for the free disk space;
-            it need not exist, and is not created.
-        num_workers: As for `run`; the time estimate divides by it.
-        sample_size: Videos decoded per split.
-        seed: Chooses them.
-
-    Returns:
-        `{"source", "root", "layout": [lines], "classes", "splits": {split:
-        {"videos", "missing", "missing_reasons": {reason: count},
-        "missing_example", "classes": {name: [videos, missing]}, "sample":
-        {"ids", "rejected", "reasons", "seconds": [...], "bytes": [...]}}},
-        "estimate": {"videos", "clips", "seconds", "bytes", "workers",
-        "free_bytes"}}`; `seconds` and `bytes` are None without a sample.
-
-    Raises:
-        errors.InputError: What `run` raises before it decodes, but for a
-            split without a video: the report shows it.
-    """
-    source_options = dict(source_options or {})
-    sizes = (num_shards, short_side, max_frames)
-    described, splits = _describe(
-        source, root, splits, sizes, num_workers, source_options, log=False
-    )
-    rng = np.random.default_rng(seed)
-    report = dict(source=source, root=root, layout=list(described.layout))
-    report.update(classes=list(described.classes), splits={})
-    for split in splits:
-        items = list(sources.get(source).items(root, split, **source_options))
-        report["splits"][split] = _check_split(
-            items, described.classes, rng, sample_size, (short_side, max_frames)
-        )
-    report["estimate"] = _estimate(report["splits"], num_workers, output_dir)
-    return report
-
-
-def _check_split(items, classes, rng, sample_size, sizes):
-    """`check`'s report of one split's `items`; `sizes`: `(short_side,
-    max_frames)`."""
-    missing = _missing(items)
-    counts = {name: [0, 0] for name in classes}
-    for item in items:
-        counts[classes[item.label]][0] += 1
-    for item, _ in missing:
-        counts[classes[item.label]][1] += 1
-    absent = {id(item) for item, _ in missing}
-    present = [item for item in items if id(item) not in absent]
-    size = min(sample_size, len(present))
-    chosen = sorted(rng.choice(len(present), size, replace=False))
-    reasons = collections.Counter(reason for _, reason in missing)
-    return dict(
-        videos=len(items),
-        missing=len(missing),
-        missing_reasons=dict(reasons.most_common()),
-        missing_example=(
-            sources.printable(missing[0][0].path) if missing else None
-        ),
-        classes=counts,
-        sample=_sample([present[i] for i in chosen], *sizes),
-    )
-
-
-def _sample(items, short_side, max_frames):
-    """Makes clips of `items` as `run` does: the seconds and bytes of each."""
-    if items:  # The first clip loads codecs and kernels: a run's, once.
-        _encode((items[0], short_side, max_frames))
-    seconds, sizes, reasons = [], [], collections.Counter()
-    for item in items:
-        begin = time.perf_counter()
-        serialized, reason = _encode((item, short_side, max_frames))
-        seconds.append(time.perf_counter() - begin)
-        if reason is None:
-            sizes.append(len(serialized) + _RECORD_OVERHEAD)
-        else:
-            reasons[" ".join(reason.split())] += 1
-    return dict(
-        ids=[item.id for item in items],
-        rejected=sum(reasons.values()),
-        reasons=dict(reasons.most_common()),
-        seconds=seconds,
-        bytes=sizes,
-    )
-
-
-def _estimate(splits, num_workers, output_dir):
-    """Extrapolates the samples of `check`'s `splits` to the whole run."""
-    samples = [split["sample"] for split in splits.values()]
-    seconds = [value for sample in samples for value in sample["seconds"]]
-    sizes = [value for sample in samples for value in sample["bytes"]]
-    videos = sum(
-        split["videos"] - split["missing"] for split in splits.values()
-    )
-    # The sample's share of clips made: the rest were rejected.
-    clips = round(videos * len(sizes) / len(seconds)) if seconds else videos
-    workers = max(1, min(num_workers, os.cpu_count() or 1))
-    return dict(
-        videos=videos,
-        clips=clips,
-        seconds=float(videos * np.mean(seconds) / workers) if seconds else None,
-        bytes=float(clips * np.mean(sizes)) if sizes else None,
-        workers=workers,
-        free_bytes=_free_bytes(output_dir),
-    )
-
-
-def _free_bytes(path):
-    """Free bytes on the disk `path` would be on, or None without a path."""
-    if path is None:
-        return None
-    path = os.path.abspath(path)
-    while not os.path.exists(path):
-        path = os.path.dirname(path)
-    return shutil.disk_usage(path).free
-
-
-def _describe(
-    source, root, splits, sizes, num_workers, source_options, log=True
-):
-    """Returns the source's `Description` and the splits to do, checked.
-
-    `sizes`: `(num_shards, short_side, max_frames)`. With `log`, it logs
-    the layout the source found (`check` prints it instead).
-    """
-    described = sources.get(source).describe(root, **source_options)
-    splits = _check_args(source, described, splits, *sizes, num_workers)
-    for line in described.layout if log else ():
-        logging.info("%s: %s", source, line)
-    return described, splits
 
 
 def _write(output_dir, described, shards, splits, options, num_workers):
@@ -337,33 +186,6 @@ class _Shard:
     def digest(self):
         text = json.dumps([dataclasses.asdict(item) for item in self.items])
         return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _check_args(
-    source, described, splits, num_shards, short_side, max_frames, num_workers
-):
-    splits = list(described.splits if splits is None else splits)
-    for split in splits:
-        if split not in described.splits:
-            raise errors.InputError(
-                f"Unknown split {split!r} for source {source}; known: "
-                f"{list(described.splits)}"
-            )
-    for name, value in [
-        ("num_shards", num_shards),
-        ("short_side", short_side),
-        ("max_frames", max_frames),
-    ]:
-        if value is not None and value < 1:
-            raise errors.InputError(f"{name} must be >= 1, got {value}")
-    if num_workers < 0:
-        raise errors.InputError(f"num_workers must be >= 0, got {num_workers}")
-    if source == "synthetic" and (short_side or max_frames):
-        raise errors.InputError(
-            "Synthetic clips are generated at their size: set the source's "
-            "num_frames and image_size, not short_side or max_frames"
-        )
-    return splits
 
 
 def _options(source, root, num_shards, short_side, max_frames, source_options):
@@ -486,7 +308,7 @@ def _check_present(shards, splits):
     """
     for split in splits:
         items = [item for shard in shards[split] for item in shard.items]
-        missing = _missing(items)
+        missing = prepare_items.missing_files(items)
         if not items:
             raise errors.InputError(
                 f"Split {split} has no video to decode: the source lists none"
@@ -495,7 +317,8 @@ def _check_present(shards, splits):
         if len(missing) == len(items):
             raise errors.InputError(
                 f"Split {split} has no video to decode: none of its "
-                f"{len(items):,} files is there ({_most_common(reasons)}), "
+                f"{len(items):,} files is there "
+                f"({prepare_items.most_common(reasons)}), "
                 f"e.g. {sources.printable(missing[0][0].path)}; "
                 "prepare_data --check shows where the source looked"
             )
@@ -505,44 +328,9 @@ def _check_present(shards, splits):
                 split,
                 len(missing),
                 len(items),
-                _most_common(reasons),
+                prepare_items.most_common(reasons),
                 sources.printable(missing[0][0].path),
             )
-
-
-def _missing(items):
-    """`[(item, reason)]` of the items whose file is not there.
-
-    What a `stat` tells, without opening a file: a run decodes the rest.
-    """
-    found, missing = {}, []
-    for item in items:
-        if item.path is None:  # Generated, not read.
-            continue
-        if item.path not in found:  # KTH's sub-sequences share a file.
-            found[item.path] = _absent(item.path)
-        if found[item.path]:
-            missing.append((item, found[item.path]))
-    return missing
-
-
-def _absent(path):
-    """Why `path` cannot be a video, as a `stat` tells; else None."""
-    try:
-        stat = os.stat(path)
-    except FileNotFoundError:
-        return "no such file"  # As `video_io.read` says it.
-    except OSError as error:
-        return error.strerror.lower()
-    if not os.path.isfile(path):
-        return "not a file"
-    return "an empty file" if stat.st_size == 0 else None
-
-
-def _most_common(reasons):
-    """`most often 'reason': count`, of a `Counter` of reasons."""
-    (reason, count), *_ = reasons.most_common(1)
-    return f"most often {reason!r}: {count:,}"
 
 
 def _read_record(shard):
@@ -576,7 +364,7 @@ def _write_shards(pending, short_side, max_frames, num_workers):
     ]
     progress = prepare_progress.Progress(len(jobs))
     results = process_map.map_in_order(
-        _encode, jobs, num_workers, (None, _DIED)
+        prepare_items.encode, jobs, num_workers, (None, _DIED)
     )
     for shard in pending:
         write = functools.partial(_write_shard, shard, results, progress)
@@ -597,7 +385,7 @@ def _write_shard(shard, results, progress, temp):
             if reason is None:
                 writer.write(serialized)
                 num_clips += 1
-                progress.add(len(serialized) + _RECORD_OVERHEAD)
+                progress.add(len(serialized) + prepare_items.RECORD_OVERHEAD)
             else:
                 what = sources.printable(item.path or item.id)
                 reason = " ".join(reason.split())  # One line, no tabs.
@@ -608,49 +396,6 @@ def _write_shard(shard, results, progress, temp):
         os.fsync(f.fileno())  # On disk before the record says it is done.
     record = dict(num_clips=num_clips, rejected=rejected, digest=shard.digest)
     files.write_atomic(shard.record_path, json.dumps(record))
-
-
-def _encode(job):
-    """Returns (serialized example, None) or (None, reason).
-
-    Any exception reading a video is a reason: one odd file must not stop a
-    run that may have hours of decoding left. An unforeseen one is named by
-    its type. A synthetic clip is generated, not read: its failure is a bad
-    option or a bug, the same for every clip, and stops the run.
-    """
-    item, short_side, max_frames = job
-    if item.path is None:
-        clip = synthetic.generate_clip(
-            item.metadata["seed"],
-            item.label,
-            item.metadata["num_frames"],
-            item.metadata["image_size"],
-            background=item.metadata["background"],
-            camera=item.metadata["camera"],
-        )
-        return _serialize(item, clip.frames, len(clip.frames), clip), None
-    try:
-        video = video_io.read(
-            item.path, max_frames, short_side, item.metadata.get("frames")
-        )
-        return _serialize(item, video.frames, video.num_frames), None
-    except video_io.DecodeError as error:
-        return None, error.reason
-    except errors.InputError as error:
-        return None, str(error)
-    except Exception as error:  # Any failure is this clip's alone.
-        return None, f"{type(error).__name__}: {error}"
-
-
-def _serialize(item, frames, num_frames, ground_truth=None):
-    return tfrecord.encode_example(
-        frames,
-        item.label,
-        item.label_text,
-        item.id,
-        num_frames,
-        ground_truth=ground_truth,
-    )
 
 
 def _finish(output_dir, described, shards, options, splits):
@@ -705,7 +450,10 @@ def _empty(split, records):
     _, rejected, reasons = _counts(records)
     if not rejected:
         return f"{split}: the source lists no video"
-    return f"{split}: all {rejected:,} videos rejected, {_most_common(reasons)}"
+    return (
+        f"{split}: all {rejected:,} videos rejected, "
+        + prepare_items.most_common(reasons)
+    )
 
 
 def _warning(split, records, output_dir):
@@ -715,7 +463,8 @@ def _warning(split, records, output_dir):
         return None
     return (
         f"{split}: {rejected:,} of {clips + rejected:,} videos rejected "
-        f"({rejected / (clips + rejected):.0%}), {_most_common(reasons)}; "
+        f"({rejected / (clips + rejected):.0%}), "
+        f"{prepare_items.most_common(reasons)}; "
         f"see {os.path.join(output_dir, REJECTED_FILE)}"
     )
 
