@@ -15,6 +15,7 @@ from tests import testing
 from tfvidinterp import errors
 from tfvidinterp.data import prepare
 from tfvidinterp.data import prepare_progress
+from tfvidinterp.data import prepare_state
 from tfvidinterp.data import process_map
 from tfvidinterp.data import sources
 from tfvidinterp.data import synthetic
@@ -294,7 +295,9 @@ class PrepareTest(tf.test.TestCase):
     def test_a_second_writer_is_refused(self):
         write_mix(self.root)
         self.run_folder()
-        lock = os.path.join(self.out, prepare.STATE_DIR, prepare.LOCK_FILE)
+        lock = os.path.join(
+            self.out, prepare_state.STATE_DIR, prepare_state.LOCK_FILE
+        )
         with open(lock) as held:
             fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
             with self.assertRaisesRegex(
@@ -312,7 +315,9 @@ class PrepareTest(tf.test.TestCase):
         left = [
             f"{shard}.tmp",  # As written before temporary names were unique.
             os.path.join(self.out, ".tmp-x1y2-" + os.path.basename(shard)),
-            os.path.join(self.out, prepare.STATE_DIR, ".tmp-z3-options.json"),
+            os.path.join(
+                self.out, prepare_state.STATE_DIR, ".tmp-z3-options.json"
+            ),
         ]
         for path in left:
             with open(path, "wb") as f:
@@ -321,7 +326,7 @@ class PrepareTest(tf.test.TestCase):
         for path in left:
             self.assertFalse(os.path.exists(path), path)
         names = os.listdir(self.out) + os.listdir(
-            os.path.join(self.out, prepare.STATE_DIR)
+            os.path.join(self.out, prepare_state.STATE_DIR)
         )
         self.assertEmpty([name for name in names if "tmp" in name])
 
@@ -383,7 +388,9 @@ class PrepareTest(tf.test.TestCase):
             errors.InputError, r"other options \(short_side=16, not 24\)"
         ):
             self.run_folder(short_side=24)
-        os.remove(os.path.join(self.out, prepare.STATE_DIR, "options.json"))
+        os.remove(
+            os.path.join(self.out, prepare_state.STATE_DIR, "options.json")
+        )
         with self.assertRaisesRegex(errors.InputError, "not part of this run"):
             self.run_folder(num_shards=3)
 

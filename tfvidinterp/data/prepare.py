@@ -29,12 +29,7 @@ and each made an example), `process_map` (the decoding workers) and
 """
 
 import collections
-import contextlib
-import dataclasses
-import fcntl
 import functools
-import glob
-import hashlib
 import json
 import os
 import time
@@ -48,16 +43,13 @@ from tfvidinterp import files
 from tfvidinterp.data import prepare_check
 from tfvidinterp.data import prepare_items
 from tfvidinterp.data import prepare_progress
+from tfvidinterp.data import prepare_state
 from tfvidinterp.data import process_map
 from tfvidinterp.data import sources
 from tfvidinterp.data import tfrecord
 
 INFO_FILE = "dataset_info.json"
 REJECTED_FILE = "rejected.txt"
-STATE_DIR = ".prepare"
-LOCK_FILE = "lock"  # In STATE_DIR.
-# The prefix of `files.save_atomic`'s temporary names.
-_TEMP_PREFIX = ".tmp-"
 # A split that loses more than this share of its videos (missing, or
 # rejected when decoded) is reported: more is rarely a few odd files, and
 # more often a layout, a codec or a disk that needs a look.
@@ -127,7 +119,7 @@ def run(
         output_dir, source, root, described.splits, num_shards, source_options
     )
     _check_present(shards, splits)
-    with _lock(output_dir):
+    with prepare_state.lock(output_dir):
         info = _write(
             output_dir, described, shards, splits, options, num_workers
         )
@@ -155,9 +147,9 @@ def read_info(data_dir: str) -> dict:
 def _write(output_dir, described, shards, splits, options, num_workers):
     """`run`'s work under the lock; returns the info, with `run` but for
     its `seconds`."""
-    _remove_temporary_files(output_dir)
-    _check_stale(output_dir, splits, shards)
-    _claim(output_dir, options)
+    prepare_state.remove_temporary_files(output_dir)
+    prepare_state.check_stale(output_dir, splits, shards)
+    prepare_state.claim(output_dir, options)
     pending = _pending(shards, splits)
     sizes = (options["short_side"], options["max_frames"])
     _write_shards(pending, *sizes, num_workers)
@@ -168,24 +160,6 @@ def _write(output_dir, described, shards, splits, options, num_workers):
         warnings=warnings,
     )
     return info
-
-
-@dataclasses.dataclass(frozen=True)
-class _Shard:
-    split: str
-    path: str
-    items: list
-
-    @property
-    def record_path(self):
-        """Where the shard's record goes: clip count, rejections, digest."""
-        name = os.path.basename(self.path).replace(".tfrecord", ".json")
-        return os.path.join(os.path.dirname(self.path), STATE_DIR, name)
-
-    @property
-    def digest(self):
-        text = json.dumps([dataclasses.asdict(item) for item in self.items])
-        return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _options(source, root, num_shards, short_side, max_frames, source_options):
@@ -207,66 +181,8 @@ def _options(source, root, num_shards, short_side, max_frames, source_options):
     )
 
 
-@contextlib.contextmanager
-def _lock(output_dir):
-    """Holds `.prepare/lock` while the block runs, else raises `InputError`.
-
-    Two runs writing one directory would each redo the other's shards. The
-    lock is an `fcntl.flock`, which the system releases when the file is
-    closed or the process ends, however it ends: a killed run leaves no
-    stale lock. (It need not hold across machines on NFS.)
-    """
-    state = os.path.join(output_dir, STATE_DIR)
-    try:
-        os.makedirs(state, exist_ok=True)
-    except OSError as error:
-        raise errors.InputError(
-            f"Cannot create {state}: {error.strerror}"
-        ) from None
-    path = os.path.join(state, LOCK_FILE)
-    with open(path, "a") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise errors.InputError(
-                f"Another prepare_data is writing to {output_dir} (it holds "
-                f"{path}); wait for it to end or use another output directory"
-            ) from None
-        yield
-
-
-def _remove_temporary_files(output_dir):
-    """Removes the partial files of a killed run (under the lock)."""
-    for folder in (output_dir, os.path.join(output_dir, STATE_DIR)):
-        for name in os.listdir(folder):
-            # `<shard>.tmp`: the fixed temporary name of earlier versions.
-            if name.startswith(_TEMP_PREFIX) or name.endswith(".tfrecord.tmp"):
-                os.remove(os.path.join(folder, name))
-
-
-def _claim(output_dir, options):
-    """Refuses to mix runs with different options in one directory."""
-    state = os.path.join(output_dir, STATE_DIR)
-    os.makedirs(state, exist_ok=True)
-    path = os.path.join(state, "options.json")
-    if os.path.exists(path):
-        with open(path) as f:
-            previous = json.load(f)
-        changed = "; ".join(
-            f"{key}={previous.get(key)!r}, not {value!r}"
-            for key, value in options.items()
-            if previous.get(key) != value
-        )
-        if changed:
-            raise errors.InputError(
-                f"{output_dir} was prepared with other options ({changed}); "
-                "use a new output directory"
-            )
-    files.write_atomic(path, json.dumps(options, indent=2))
-
-
 def _plan(output_dir, source, root, splits, num_shards, source_options):
-    """Returns the shards of each split, `{split: [_Shard]}`.
+    """Returns the shards of each split, `{split: [prepare_state.Shard]}`.
 
     Each split's items are shuffled with a fixed seed and dealt round-robin
     to `min(num_shards, items)` shards (at least one).
@@ -279,7 +195,7 @@ def _plan(output_dir, source, root, splits, num_shards, source_options):
         # dealing gives every shard a mix, whatever shards a reader takes.
         order = np.random.default_rng(0).permutation(len(items))
         shards[split] = [
-            _Shard(
+            prepare_state.Shard(
                 split,
                 tfrecord.shard_path(output_dir, split, index, count),
                 [items[i] for i in order[index::count]],
@@ -295,7 +211,7 @@ def _pending(shards, splits):
         shard
         for split in splits
         for shard in shards[split]
-        if _read_record(shard) is None
+        if prepare_state.read_record(shard) is None
     ]
 
 
@@ -330,27 +246,6 @@ def _check_present(shards, splits):
                 len(items),
                 prepare_items.most_common(reasons),
                 sources.printable(missing[0][0].path),
-            )
-
-
-def _read_record(shard):
-    """Returns the record of a complete shard, else None."""
-    if not (os.path.exists(shard.path) and os.path.exists(shard.record_path)):
-        return None
-    with open(shard.record_path) as f:
-        record = json.load(f)
-    return record if record.get("digest") == shard.digest else None
-
-
-def _check_stale(output_dir, splits, shards):
-    for split in splits:
-        expected = {shard.path for shard in shards[split]}
-        found = glob.glob(tfrecord.shard_pattern(output_dir, split))
-        stale = sorted(set(found) - expected)
-        if stale:
-            raise errors.InputError(
-                f"{stale[0]} is not part of this run (another num_shards or "
-                "source?); use a new output directory"
             )
 
 
@@ -413,7 +308,9 @@ def _finish(output_dir, described, shards, options, splits):
     """
     records = {}
     for split in described.splits:
-        split_records = [_read_record(shard) for shard in shards[split]]
+        split_records = [
+            prepare_state.read_record(shard) for shard in shards[split]
+        ]
         if None not in split_records:  # Only complete splits.
             records[split] = split_records
     empty = [split for split in splits if not _counts(records[split])[0]]
