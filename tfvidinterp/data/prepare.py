@@ -24,7 +24,8 @@ its videos is reported at the end (`run`'s `warnings`).
 `check` (`prepare_check`) is the dry run: it lists the videos a run would
 decode and those missing, decodes a few, and estimates the run's time and
 size, writing nothing. The other parts: `prepare_items` (a source's items,
-and each made an example), `process_map` (the decoding workers) and
+and each made an example), `process_map` (the decoding workers),
+`prepare_state` (`.prepare/`), `dataset_info` (the summary files) and
 `prepare_progress` (the progress line).
 """
 
@@ -40,6 +41,7 @@ from absl import logging
 
 from tfvidinterp import errors
 from tfvidinterp import files
+from tfvidinterp.data import dataset_info
 from tfvidinterp.data import prepare_check
 from tfvidinterp.data import prepare_items
 from tfvidinterp.data import prepare_progress
@@ -48,8 +50,10 @@ from tfvidinterp.data import process_map
 from tfvidinterp.data import sources
 from tfvidinterp.data import tfrecord
 
-INFO_FILE = "dataset_info.json"
-REJECTED_FILE = "rejected.txt"
+# The summary files' names and reader, where the jobs and users find them.
+INFO_FILE = dataset_info.INFO_FILE
+REJECTED_FILE = dataset_info.REJECTED_FILE
+read_info = dataset_info.read_info
 # A split that loses more than this share of its videos (missing, or
 # rejected when decoded) is reported: more is rarely a few odd files, and
 # more often a layout, a codec or a disk that needs a look.
@@ -125,23 +129,6 @@ def run(
         )
     info["run"]["seconds"] = round(time.time() - start, 1)
     return info
-
-
-def read_info(data_dir: str) -> dict:
-    """Returns the `dataset_info.json` of a dataset directory.
-
-    Raises:
-        errors.InputError: The directory or its info file is missing.
-    """
-    if not os.path.isdir(data_dir):
-        raise errors.InputError(f"No such dataset directory: {data_dir}")
-    path = os.path.join(data_dir, INFO_FILE)
-    if not os.path.isfile(path):
-        raise errors.InputError(
-            f"No {INFO_FILE} in {data_dir}; run prepare_data first"
-        )
-    with open(path) as f:
-        return json.load(f)
 
 
 def _write(output_dir, described, shards, splits, options, num_workers):
@@ -313,8 +300,14 @@ def _finish(output_dir, described, shards, options, splits):
         ]
         if None not in split_records:  # Only complete splits.
             records[split] = split_records
-    empty = [split for split in splits if not _counts(records[split])[0]]
-    info = _write_summary(output_dir, described, records, options, empty)
+    empty = [
+        split
+        for split in splits
+        if not dataset_info.split_counts(records[split])[0]
+    ]
+    info = dataset_info.write_summary(
+        output_dir, described, records, options, empty
+    )
     if empty:
         for shard in (shard for split in empty for shard in shards[split]):
             for path in (shard.path, shard.record_path):
@@ -333,18 +326,9 @@ def _finish(output_dir, described, shards, options, splits):
     return info, warnings
 
 
-def _counts(records):
-    """`(clips, rejected, Counter of reasons)` of a split's records."""
-    reasons = collections.Counter(
-        reason for record in records for _, reason in record["rejected"]
-    )
-    clips = sum(record["num_clips"] for record in records)
-    return clips, sum(reasons.values()), reasons
-
-
 def _empty(split, records):
     """What `_finish` says of a split written without a clip."""
-    _, rejected, reasons = _counts(records)
+    _, rejected, reasons = dataset_info.split_counts(records)
     if not rejected:
         return f"{split}: the source lists no video"
     return (
@@ -355,7 +339,7 @@ def _empty(split, records):
 
 def _warning(split, records, output_dir):
     """A line if `split` lost more than `REJECTED_SHARE`, else None."""
-    clips, rejected, reasons = _counts(records)
+    clips, rejected, reasons = dataset_info.split_counts(records)
     if rejected <= REJECTED_SHARE * (clips + rejected):
         return None
     return (
@@ -364,38 +348,3 @@ def _warning(split, records, output_dir):
         f"{prepare_items.most_common(reasons)}; "
         f"see {os.path.join(output_dir, REJECTED_FILE)}"
     )
-
-
-def _write_summary(output_dir, described, records, options, empty):
-    """Writes dataset_info.json and rejected.txt over the complete splits.
-
-    `rejected.txt` lists every complete split's rejections; the info file
-    leaves out the splits in `empty`, which are not a dataset.
-    """
-    source = options["source"]
-    info = dict(
-        source=source,
-        classes=list(described.classes),
-        splits={},
-        options=options,
-    )
-    lines = []
-    for split, split_records in records.items():
-        clips, rejected, _ = _counts(split_records)
-        if split not in empty:
-            info["splits"][split] = dict(
-                num_clips=clips,
-                num_shards=len(split_records),
-                num_rejected=rejected,
-            )
-        lines += [
-            f"{split}\t{what}\t{reason}\n"
-            for record in split_records
-            for what, reason in record["rejected"]
-        ]
-    files.write_atomic(os.path.join(output_dir, REJECTED_FILE), "".join(lines))
-    files.write_atomic(
-        os.path.join(output_dir, INFO_FILE), json.dumps(info, indent=2) + "\n"
-    )
-    logging.info("Prepared %s in %s: %s", source, output_dir, info["splits"])
-    return info
