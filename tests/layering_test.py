@@ -31,6 +31,8 @@ JOBS = (
     "modelfile",
     "evaluate",
     "sweep",
+    "explain_clips",
+    "explain_records",
     "explain",
     "export",
     "faithfulness",
