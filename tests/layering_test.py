@@ -37,6 +37,7 @@ JOBS = (
     "export",
     "faithfulness",
     "compare",
+    "demo_summary",
     "demo",
 )
 
