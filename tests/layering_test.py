@@ -35,6 +35,7 @@ JOBS = (
     "explain_records",
     "explain",
     "export",
+    "faithfulness_spatial",
     "faithfulness",
     "compare",
     "demo_summary",
