@@ -33,6 +33,7 @@ from tfvidinterp.jobs import train
 from tfvidinterp.measures import statistics
 from tfvidinterp.measures import targets
 from tfvidinterp.measures import temporal
+from tfvidinterp.report import faithfulness_tables
 from tfvidinterp.report import tables
 
 # The measures that compare an explanation with the ground truth.
@@ -142,7 +143,7 @@ def summary_text(result) -> str:
     """`run`'s result as text: the measures and (with ground truth) layer
     tables in Markdown and a `MISSED <target>: <what to try>` line per
     missed target."""
-    layers = [tables.to_markdown(tables.layer_table([result]))]
+    layers = [tables.to_markdown(faithfulness_tables.layer_table([result]))]
     return "\n".join(
         [
             markdown_table([result]),
@@ -244,9 +245,12 @@ def markdown_table(results, labels=None) -> str:
 
     Returns:
         One row per measure with its target, and per model the value, its
-        baseline and whether the target is met (`tables.faithfulness_table`).
+        baseline and whether the target is met
+        (`faithfulness_tables.faithfulness_table`).
     """
-    return tables.to_markdown(tables.faithfulness_table(results, labels))
+    return tables.to_markdown(
+        faithfulness_tables.faithfulness_table(results, labels)
+    )
 
 
 def _curves(model, objects, clips, random_orders, seed):
