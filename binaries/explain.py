@@ -28,9 +28,7 @@ _IDS = flags.DEFINE_string(
     "ids", None, "Clip ids, comma-separated, or a file with one id a line."
 )
 _VIDEO = flags.DEFINE_string("video", None, "A video to explain, not a split.")
-_VIDEOS = flags.DEFINE_string(
-    "videos", None, "Videos to explain: a dir (all sub-folders), CSV or glob."
-)
+_VIDEOS = flags.DEFINE_string("videos", None, "Or a dir of videos, CSV, glob.")
 _OUTPUT_DIR = flags.DEFINE_string("output_dir", None, "The results dir.")
 _SHARD_INDEX = flags.DEFINE_integer("shard_index", None, "Default: TF_CONFIG.")
 _NUM_SHARDS = flags.DEFINE_integer("num_shards", None, "Workers sharing clips.")
@@ -53,6 +51,7 @@ def main(argv):
         model=_MODEL.value,
         data_dir=_DATA_DIR.value,
     )
+    print(explain.summary_line(summary))
     print(json.dumps(summary, indent=2))
 
 

@@ -1,10 +1,11 @@
 r"""Measures how faithful a model's explanations are, on any explained clips.
 
     python -m binaries.faithfulness --workdir=runs/i3d_synthetic
+    python -m binaries.faithfulness --model=my_model.keras \
+        --config=configs/keras_model.py --results_dir=runs/my_model/explain
 
-Prints the measures, baselines and targets ("needs ground truth" for those
-real videos cannot give); writes <results_dir>/faithfulness.json, which the
-compare report shows. --config overrides the run's config.json.
+Prints the measures, baselines and targets (or "needs ground truth");
+writes <results_dir>/faithfulness.json. --config overrides config.json.
 """
 
 from absl import flags
@@ -17,10 +18,10 @@ _CONFIG = config_flags.DEFINE_config_file(
     "config", None, "Overrides the run's config.json.", lock_config=True
 )
 _WORKDIR = flags.DEFINE_string("workdir", None, "The training run's dir.")
+_MODEL = flags.DEFINE_string("model", None, "Or a .keras model file.")
+_DATA_DIR = flags.DEFINE_string("data_dir", None, "Dataset of the clips.")
 _RESULTS_DIR = flags.DEFINE_string(
-    "results_dir",
-    None,
-    "explain's results (default <workdir>/explain/<split>).",
+    "results_dir", None, "explain's results; default: explain's default."
 )
 _RANDOM_ORDERS = flags.DEFINE_integer(
     "random_orders", 5, "Random frame orders per clip (deletion baseline)."
@@ -34,10 +35,7 @@ _SPATIAL_CLIPS = flags.DEFINE_integer(
 _LAYERS = flags.DEFINE_list(
     "layers", None, "Grad-CAM layers (default: last of each resolution)."
 )
-_SEED = flags.DEFINE_integer(
-    "seed", 0, "Seed of the random orders and (+1) the random-weight model."
-)
-flags.mark_flags_as_required(["workdir"])
+_SEED = flags.DEFINE_integer("seed", 0, "Seed of the random orders and model.")
 
 
 def main(argv):
@@ -46,6 +44,8 @@ def main(argv):
         _CONFIG.value,
         _WORKDIR.value,
         _RESULTS_DIR.value,
+        model=_MODEL.value,
+        data_dir=_DATA_DIR.value,
         seed=_SEED.value,
         random_orders=_RANDOM_ORDERS.value,
         tolerance=_TOLERANCE.value,

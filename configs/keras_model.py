@@ -15,6 +15,9 @@ Command:
     python -m binaries.explain --model=my_model.keras \
         --config=configs/keras_model.py --data_dir=data/mine --split=test \
         --output_dir=runs/my_model/explain/test
+    python -m binaries.faithfulness --model=my_model.keras \
+        --config=configs/keras_model.py --data_dir=data/mine \
+        --results_dir=runs/my_model/explain/test
 
 Expected: the model's own accuracy; nothing is trained.
 """

@@ -2,8 +2,11 @@
 `binaries.explain --videos`), and faithfulness and compare on their
 results, which have no ground truth."""
 
+import contextlib
+import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -120,6 +123,25 @@ class ExplainVideosTest(testing.TrainedRunTestCase):
         self.assertEqual(
             [r["id"] for r in testing.read_records(directory)],
             [r["id"] for r in testing.read_records(self.first["output_dir"])],
+        )
+
+    def test_the_progress_bar_and_summary_count_rejected_files(self):
+        directory = os.path.join(self.get_temp_dir(), "counted")
+        for explained, done_before in ((3, 0), (0, 3)):
+            output = io.StringIO()
+            with contextlib.redirect_stdout(output):
+                summary = self.explain(self.videos, output_dir=directory)
+            # The bar's last state: every file attempted, the broken one too.
+            bars = re.findall(r"(\d+)/(\d+)(?!\d)", output.getvalue())
+            self.assertEqual(bars[-1], ("4", "4"))
+            self.assertEqual(
+                explain.summary_line(summary),
+                f"4 clips: {explained} explained, {done_before} done before, "
+                f"1 rejected, listed in {directory}/rejected.txt",
+            )
+        summary = self.explain(self.paths[0], output_dir=directory)
+        self.assertEqual(
+            explain.summary_line(summary), "1 clips: 0 explained, 1 done before"
         )
 
     def test_a_csv_gives_labels(self):
@@ -242,6 +264,7 @@ class ExplainVideosTest(testing.TrainedRunTestCase):
         self.assertEqual(result.returncode, 0, result.stderr[-2000:])
         summary = json.loads(result.stdout[result.stdout.index("{") :])
         self.assertEqual(summary["clips"], 2)
+        self.assertIn("\n2 clips: 2 explained, 0 done before\n{", result.stdout)
         self.assertLen(testing.read_records(output_dir), 2)
 
 

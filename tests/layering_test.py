@@ -31,10 +31,14 @@ JOBS = (
     "modelfile",
     "evaluate",
     "sweep",
+    "explain_clips",
+    "explain_records",
     "explain",
     "export",
+    "faithfulness_spatial",
     "faithfulness",
     "compare",
+    "demo_summary",
     "demo",
 )
 

@@ -16,15 +16,29 @@ import tensorflow as tf
 from tests import testing
 from tfvidinterp import errors
 from tfvidinterp import models
+from tfvidinterp.interp import sanity
 from tfvidinterp.jobs import compare
 from tfvidinterp.jobs import evaluate
 from tfvidinterp.jobs import explain
 from tfvidinterp.jobs import export
 from tfvidinterp.jobs import faithfulness
 from tfvidinterp.jobs import modelfile
+from tfvidinterp.jobs import resultsdir
 from tfvidinterp.jobs import rundir
 
 OWN = "tests.testing:tiny_classifier"
+
+
+def run_binary(name, *flags):
+    """`binaries.<name>` with `flags`, run to its end in a subprocess."""
+    return subprocess.run(
+        [sys.executable, "-m", f"binaries.{name}", *flags],
+        cwd=testing.REPO,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @keras.saving.register_keras_serializable(package="tests")
@@ -215,6 +229,64 @@ class ModelFileTest(testing.SyntheticDataTestCase):
         sampled = frames[:, [0, 2, 4, 6]]  # Uniform: 4 of 7 frames.
         self.assertAllClose(served["logits"], self.model(sampled), atol=1e-5)
 
+    def test_faithfulness_checks_the_model_files_explanations(self):
+        results = os.path.join(self.root, "faithful")
+        explain.run(
+            self.config,
+            model=self.path,
+            data_dir=self.data_dir,
+            max_clips=3,
+            output_dir=results,
+        )
+        result = faithfulness.run(
+            self.config,
+            model=self.path,
+            data_dir=self.data_dir,
+            results_dir=results,
+            random_orders=1,
+            spatial_clips=3,
+            seed=4,
+        )
+        self.assertEqual(
+            (result["run"], result["model_name"], result["explained_clips"]),
+            ("mine.keras", "mine.keras", 3),
+        )
+        self.assertEqual(result["layer"], "features")
+        # The random model: the file's architecture, cloned with fresh
+        # weights after set_random_seed(seed + 1).
+        keras.utils.set_random_seed(5)
+        random_model = keras.models.clone_model(self.model)
+        self.assertNotAllClose(
+            random_model.get_layer("features").get_weights()[0],
+            self.model.get_layer("features").get_weights()[0],
+        )
+        records = testing.read_records(results)
+        maps = [resultsdir.read_gradcam(results, r) for r in records]
+        expected = sanity.sanity_correlations(
+            np.stack([m["heatmaps"] for m in maps]),
+            random_model,
+            np.stack([m["frames"] for m in maps]).astype(np.float32),
+            [r["target_class"] for r in records],
+            layer="features",
+        )
+        finite = expected[np.isfinite(expected)]
+        self.assertEqual(
+            (result["sanity"]["clips"], result["sanity"]["constant_maps"]),
+            (len(finite), 3 - len(finite)),
+        )
+        self.assertAllClose(
+            result["sanity"]["spearman"], np.mean(finite), atol=1e-4
+        )
+        with self.assertRaisesRegex(
+            errors.InputError,
+            "^give --results_dir: where explain wrote the results of --model$",
+        ):
+            faithfulness.run(self.config, model=self.path)
+        with self.assertRaisesRegex(
+            errors.InputError, "^--model needs a --config of the options"
+        ):
+            faithfulness.run(None, model=self.path, results_dir=results)
+
     def test_errors(self):
         rgb_images = keras.Sequential(
             [keras.Input((32, 32, 3)), keras.layers.Dense(6)]
@@ -283,26 +355,18 @@ class ModelFileTest(testing.SyntheticDataTestCase):
 
     @pytest.mark.slow
     def test_binary_evaluates_a_model_file_and_fails_in_one_line(self):
-        def run(*flags):
-            return subprocess.run(
-                [sys.executable, "-m", "binaries.evaluate", *flags],
-                cwd=testing.REPO,
-                env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
-                capture_output=True,
-                text=True,
-                timeout=300,
-            )
-
         flags = [
             "--config=configs/keras_model.py:smoke",
             f"--data_dir={self.data_dir}",
             f"--output_dir={self.root}/binary",
         ]
-        done = run(f"--model={self.path}", *flags)
+        done = run_binary("evaluate", f"--model={self.path}", *flags)
         self.assertEqual(done.returncode, 0, done.stderr[-2000:])
         self.assertIn('"split": "validation"', done.stdout)
         shutil.copy(self.path, os.path.join(self.root, "lone.keras"))
-        failed = run(f"--model={self.root}/lone.keras", *flags)
+        failed = run_binary(
+            "evaluate", f"--model={self.root}/lone.keras", *flags
+        )
         self.assertEqual(failed.returncode, 2)
         self.assertEqual(
             testing.error_lines(failed.stderr, "evaluate"),
@@ -312,6 +376,31 @@ class ModelFileTest(testing.SyntheticDataTestCase):
                 "write them there, one a line in label order"
             ],
         )
+
+    @pytest.mark.slow
+    def test_faithfulness_binary_refuses_a_model_file_in_one_line(self):
+        shutil.copy(self.path, os.path.join(self.root, "alone.keras"))
+        for flags, message in (
+            (
+                [f"--model={self.root}/alone.keras", "--results_dir=x"],
+                "cannot read the class names "
+                f"{self.root}/alone.classes.txt: No such file or directory; "
+                "write them there, one a line in label order",
+            ),
+            (
+                [f"--model={self.path}"],
+                "give --results_dir: where explain wrote the results of "
+                "--model",
+            ),
+        ):
+            done = run_binary(
+                "faithfulness", "--config=configs/keras_model.py:smoke", *flags
+            )
+            self.assertEqual(done.returncode, 2, done.stderr[-2000:])
+            self.assertEqual(
+                testing.error_lines(done.stderr, "faithfulness"),
+                [f"faithfulness.py: error: {message}"],
+            )
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import tensorflow as tf
 from tests import testing
 from tfvidinterp import errors
 from tfvidinterp.data import prepare
+from tfvidinterp.data import prepare_state
 from tfvidinterp.data import tfrecord
 from tfvidinterp.jobs import prepare_data
 
@@ -167,7 +168,7 @@ class SSv2Test(tf.test.TestCase):
         with open(self.rejected) as f:
             self.assertEqual([line[:5] for line in f], ["test\t"] * 2)
         self.assertEmpty(glob.glob(tfrecord.shard_pattern(self.out, "test")))
-        state = os.path.join(self.out, prepare.STATE_DIR)
+        state = os.path.join(self.out, prepare_state.STATE_DIR)
         self.assertEmpty(glob.glob(os.path.join(state, "test-*")))
         testing.write_video(damaged, 5)  # Downloaded again.
         info, _ = run_job("ssv2", self.out, root=self.root)

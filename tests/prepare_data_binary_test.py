@@ -11,6 +11,7 @@ import tensorflow as tf
 
 from tests import testing
 from tfvidinterp.data import prepare
+from tfvidinterp.data import prepare_state
 
 
 def run_binary(*args):
@@ -160,7 +161,9 @@ class PrepareDataBinaryTest(tf.test.TestCase):
 
     def test_a_second_run_into_one_directory_is_refused(self):
         out = os.path.join(self.get_temp_dir(), "out")
-        lock = os.path.join(out, prepare.STATE_DIR, prepare.LOCK_FILE)
+        lock = os.path.join(
+            out, prepare_state.STATE_DIR, prepare_state.LOCK_FILE
+        )
         os.makedirs(os.path.dirname(lock))
         with open(lock, "a") as held:
             fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)

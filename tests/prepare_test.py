@@ -14,6 +14,9 @@ import tensorflow as tf
 from tests import testing
 from tfvidinterp import errors
 from tfvidinterp.data import prepare
+from tfvidinterp.data import prepare_progress
+from tfvidinterp.data import prepare_state
+from tfvidinterp.data import process_map
 from tfvidinterp.data import sources
 from tfvidinterp.data import synthetic
 from tfvidinterp.data import tfrecord
@@ -292,7 +295,9 @@ class PrepareTest(tf.test.TestCase):
     def test_a_second_writer_is_refused(self):
         write_mix(self.root)
         self.run_folder()
-        lock = os.path.join(self.out, prepare.STATE_DIR, prepare.LOCK_FILE)
+        lock = os.path.join(
+            self.out, prepare_state.STATE_DIR, prepare_state.LOCK_FILE
+        )
         with open(lock) as held:
             fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
             with self.assertRaisesRegex(
@@ -310,7 +315,9 @@ class PrepareTest(tf.test.TestCase):
         left = [
             f"{shard}.tmp",  # As written before temporary names were unique.
             os.path.join(self.out, ".tmp-x1y2-" + os.path.basename(shard)),
-            os.path.join(self.out, prepare.STATE_DIR, ".tmp-z3-options.json"),
+            os.path.join(
+                self.out, prepare_state.STATE_DIR, ".tmp-z3-options.json"
+            ),
         ]
         for path in left:
             with open(path, "wb") as f:
@@ -319,13 +326,13 @@ class PrepareTest(tf.test.TestCase):
         for path in left:
             self.assertFalse(os.path.exists(path), path)
         names = os.listdir(self.out) + os.listdir(
-            os.path.join(self.out, prepare.STATE_DIR)
+            os.path.join(self.out, prepare_state.STATE_DIR)
         )
         self.assertEmpty([name for name in names if "tmp" in name])
 
     @pytest.mark.slow
     def test_a_worker_that_dies_costs_its_clip_only(self):
-        results = prepare._map_in_order(
+        results = process_map.map_in_order(
             testing.square_or_die, [1, 2, -3, 4, 5, -6, 7], 2, "died"
         )
         self.assertEqual(list(results), [1, 4, "died", 16, 25, "died", 49])
@@ -381,7 +388,9 @@ class PrepareTest(tf.test.TestCase):
             errors.InputError, r"other options \(short_side=16, not 24\)"
         ):
             self.run_folder(short_side=24)
-        os.remove(os.path.join(self.out, prepare.STATE_DIR, "options.json"))
+        os.remove(
+            os.path.join(self.out, prepare_state.STATE_DIR, "options.json")
+        )
         with self.assertRaisesRegex(errors.InputError, "not part of this run"):
             self.run_folder(num_shards=3)
 
@@ -415,7 +424,7 @@ class ProgressTest(tf.test.TestCase):
     def run_progress(self, stream, **kwargs):
         """30 videos of 2 MB at 3 s each, then a rejection."""
         now = [100.0]
-        progress = prepare.Progress(
+        progress = prepare_progress.Progress(
             1000, stream, clock=lambda: now[0], **kwargs
         )
         for _ in range(30):
@@ -466,13 +475,15 @@ class ProgressTest(tf.test.TestCase):
         )
 
     def test_formats(self):
-        self.assertEqual(prepare.format_duration(None), "?")
-        self.assertEqual(prepare.format_duration(3725.4), "1:02:05")
-        self.assertEqual(prepare.format_duration(100 * 3600), "100:00:00")
-        self.assertEqual(prepare.format_size(999), "999 B")
-        self.assertEqual(prepare.format_size(1000), "1.0 kB")
-        self.assertEqual(prepare.format_size(1.52e9), "1.5 GB")
-        self.assertEqual(prepare.format_size(2e15), "2000.0 TB")
+        self.assertEqual(prepare_progress.format_duration(None), "?")
+        self.assertEqual(prepare_progress.format_duration(3725.4), "1:02:05")
+        self.assertEqual(
+            prepare_progress.format_duration(100 * 3600), "100:00:00"
+        )
+        self.assertEqual(prepare_progress.format_size(999), "999 B")
+        self.assertEqual(prepare_progress.format_size(1000), "1.0 kB")
+        self.assertEqual(prepare_progress.format_size(1.52e9), "1.5 GB")
+        self.assertEqual(prepare_progress.format_size(2e15), "2000.0 TB")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from absl.testing import parameterized
 
 from tests import testing
 from tfvidinterp.measures import statistics
+from tfvidinterp.report import faithfulness_tables
 from tfvidinterp.report import figures
 from tfvidinterp.report import page
 from tfvidinterp.report import tables
@@ -137,7 +138,7 @@ class ReportTest(tf.test.TestCase, parameterized.TestCase):
         )
 
     def test_faithfulness_table(self):
-        table = tables.faithfulness_table(
+        table = faithfulness_tables.faithfulness_table(
             [testing.FAITHFULNESS, None], ["I3D (Synthetic)", "C-LSTM"]
         )
         self.assertEqual(table.id, "faithfulness")
@@ -181,7 +182,7 @@ class ReportTest(tf.test.TestCase, parameterized.TestCase):
         )
         self.assertIn("C-LSTM: not measured.", table.note)
         lines = tables.to_markdown(
-            tables.faithfulness_table([testing.FAITHFULNESS])
+            faithfulness_tables.faithfulness_table([testing.FAITHFULNESS])
         ).splitlines()
         self.assertEqual(
             lines[2],
@@ -197,7 +198,7 @@ class ReportTest(tf.test.TestCase, parameterized.TestCase):
         )
 
     def test_layer_table(self):
-        table = tables.layer_table(
+        table = faithfulness_tables.layer_table(
             [testing.FAITHFULNESS, None], ["I3D (Synthetic)", "C-LSTM"]
         )
         self.assertEqual(table.id, "layers")

@@ -21,26 +21,19 @@ when every one was rejected (that split's shards are then removed, so a
 re-run decodes it again). A split that loses more than `REJECTED_SHARE` of
 its videos is reported at the end (`run`'s `warnings`).
 
-`check` is the dry run: it lists the videos a run would decode and those
-missing, decodes a few, and estimates the run's time and size, writing
-nothing.
+`check` (`prepare_check`) is the dry run: it lists the videos a run would
+decode and those missing, decodes a few, and estimates the run's time and
+size, writing nothing. The other parts: `prepare_items` (a source's items,
+and each made an example), `process_map` (the decoding workers),
+`prepare_state` (`.prepare/`), `dataset_info` (the summary files) and
+`prepare_progress` (the progress line).
 """
 
 import collections
-import contextlib
-import dataclasses
-import fcntl
 import functools
-import glob
-import hashlib
 import json
-import multiprocessing
 import os
-import shutil
-import sys
 import time
-from concurrent import futures
-from concurrent.futures import process
 
 import numpy as np
 import tensorflow as tf
@@ -48,35 +41,32 @@ from absl import logging
 
 from tfvidinterp import errors
 from tfvidinterp import files
+from tfvidinterp.data import dataset_info
+from tfvidinterp.data import prepare_check
+from tfvidinterp.data import prepare_items
+from tfvidinterp.data import prepare_progress
+from tfvidinterp.data import prepare_state
+from tfvidinterp.data import process_map
 from tfvidinterp.data import sources
-from tfvidinterp.data import synthetic
 from tfvidinterp.data import tfrecord
-from tfvidinterp.data import video_io
 
-INFO_FILE = "dataset_info.json"
-REJECTED_FILE = "rejected.txt"
-STATE_DIR = ".prepare"
-LOCK_FILE = "lock"  # In STATE_DIR.
-# The prefix of `files.save_atomic`'s temporary names.
-_TEMP_PREFIX = ".tmp-"
+# The summary files' names and reader, where the jobs and users find them.
+INFO_FILE = dataset_info.INFO_FILE
+REJECTED_FILE = dataset_info.REJECTED_FILE
+read_info = dataset_info.read_info
 # A split that loses more than this share of its videos (missing, or
 # rejected when decoded) is reported: more is rarely a few odd files, and
 # more often a layout, a codec or a disk that needs a look.
 REJECTED_SHARE = 0.05
-# Videos per split that `check` decodes to estimate a run's time and size.
-CHECK_SAMPLE = 8
-# Seconds between progress lines when stdout is not a terminal (a log file,
-# a batch job): often enough to see a long run alive, rarely enough to read.
-PROGRESS_SECONDS = 60.0
-# On a terminal, one line is redrawn this often.
-_REDRAW_SECONDS = 0.5
-# Bytes a TFRecord file adds to a record: its length and two CRCs.
-_RECORD_OVERHEAD = 16
 # The reason given for a clip whose decoding process died.
 _DIED = (
     "its decoding process died (killed for lack of memory, or a crash in "
     "FFmpeg)"
 )
+
+
+# The dry run, where users call it (docs/formats.md).
+check = prepare_check.check
 
 
 def run(
@@ -94,7 +84,7 @@ def run(
     """Writes (or completes) the dataset directory of a source.
 
     The module docstring says how shards, re-runs and rejections work.
-    Progress goes to stdout (`Progress`).
+    Progress goes to stdout (`prepare_progress.Progress`).
 
     Args:
         source: A name in `sources.SOURCES`.
@@ -125,7 +115,7 @@ def run(
     start = time.time()
     source_options = dict(source_options or {})
     sizes = (num_shards, short_side, max_frames)
-    described, splits = _describe(
+    described, splits = prepare_items.describe(
         source, root, splits, sizes, num_workers, source_options
     )
     options = _options(source, root, *sizes, source_options)
@@ -133,7 +123,7 @@ def run(
         output_dir, source, root, described.splits, num_shards, source_options
     )
     _check_present(shards, splits)
-    with _lock(output_dir):
+    with prepare_state.lock(output_dir):
         info = _write(
             output_dir, described, shards, splits, options, num_workers
         )
@@ -141,181 +131,12 @@ def run(
     return info
 
 
-def read_info(data_dir: str) -> dict:
-    """Returns the `dataset_info.json` of a dataset directory.
-
-    Raises:
-        errors.InputError: The directory or its info file is missing.
-    """
-    if not os.path.isdir(data_dir):
-        raise errors.InputError(f"No such dataset directory: {data_dir}")
-    path = os.path.join(data_dir, INFO_FILE)
-    if not os.path.isfile(path):
-        raise errors.InputError(
-            f"No {INFO_FILE} in {data_dir}; run prepare_data first"
-        )
-    with open(path) as f:
-        return json.load(f)
-
-
-def check(
-    source: str,
-    output_dir: str | None = None,
-    *,
-    root: str | None = None,
-    splits=None,
-    num_shards: int = 8,
-    short_side: int | None = None,
-    max_frames: int | None = None,
-    num_workers: int = 2,
-    source_options: dict | None = None,
-    sample_size: int = CHECK_SAMPLE,
-    seed: int = 0,
-) -> dict:
-    """What `run` would do, found in seconds, writing nothing.
-
-    Lists each split's videos per class and those missing and why (as a
-    `stat` tells), makes clips of a few others as `run` would, and
-    extrapolates their time and size to the whole run.
-
-    Args:
-        source: As for `run`, and so are `root`, `splits`, `num_shards`,
-            `short_side`, `max_frames` and `source_options`.
-        output_dir: As for `run`, but only read for the free disk space;
-            it need not exist, and is not created.
-        num_workers: As for `run`; the time estimate divides by it.
-        sample_size: Videos decoded per split.
-        seed: Chooses them.
-
-    Returns:
-        `{"source", "root", "layout": [lines], "classes", "splits": {split:
-        {"videos", "missing", "missing_reasons": {reason: count},
-        "missing_example", "classes": {name: [videos, missing]}, "sample":
-        {"ids", "rejected", "reasons", "seconds": [...], "bytes": [...]}}},
-        "estimate": {"videos", "clips", "seconds", "bytes", "workers",
-        "free_bytes"}}`; `seconds` and `bytes` are None without a sample.
-
-    Raises:
-        errors.InputError: What `run` raises before it decodes, but for a
-            split without a video: the report shows it.
-    """
-    source_options = dict(source_options or {})
-    sizes = (num_shards, short_side, max_frames)
-    described, splits = _describe(
-        source, root, splits, sizes, num_workers, source_options, log=False
-    )
-    rng = np.random.default_rng(seed)
-    report = dict(source=source, root=root, layout=list(described.layout))
-    report.update(classes=list(described.classes), splits={})
-    for split in splits:
-        items = list(sources.get(source).items(root, split, **source_options))
-        report["splits"][split] = _check_split(
-            items, described.classes, rng, sample_size, (short_side, max_frames)
-        )
-    report["estimate"] = _estimate(report["splits"], num_workers, output_dir)
-    return report
-
-
-def _check_split(items, classes, rng, sample_size, sizes):
-    """`check`'s report of one split's `items`; `sizes`: `(short_side,
-    max_frames)`."""
-    missing = _missing(items)
-    counts = {name: [0, 0] for name in classes}
-    for item in items:
-        counts[classes[item.label]][0] += 1
-    for item, _ in missing:
-        counts[classes[item.label]][1] += 1
-    absent = {id(item) for item, _ in missing}
-    present = [item for item in items if id(item) not in absent]
-    size = min(sample_size, len(present))
-    chosen = sorted(rng.choice(len(present), size, replace=False))
-    reasons = collections.Counter(reason for _, reason in missing)
-    return dict(
-        videos=len(items),
-        missing=len(missing),
-        missing_reasons=dict(reasons.most_common()),
-        missing_example=(
-            sources.printable(missing[0][0].path) if missing else None
-        ),
-        classes=counts,
-        sample=_sample([present[i] for i in chosen], *sizes),
-    )
-
-
-def _sample(items, short_side, max_frames):
-    """Makes clips of `items` as `run` does: the seconds and bytes of each."""
-    if items:  # The first clip loads codecs and kernels: a run's, once.
-        _encode((items[0], short_side, max_frames))
-    seconds, sizes, reasons = [], [], collections.Counter()
-    for item in items:
-        begin = time.perf_counter()
-        serialized, reason = _encode((item, short_side, max_frames))
-        seconds.append(time.perf_counter() - begin)
-        if reason is None:
-            sizes.append(len(serialized) + _RECORD_OVERHEAD)
-        else:
-            reasons[" ".join(reason.split())] += 1
-    return dict(
-        ids=[item.id for item in items],
-        rejected=sum(reasons.values()),
-        reasons=dict(reasons.most_common()),
-        seconds=seconds,
-        bytes=sizes,
-    )
-
-
-def _estimate(splits, num_workers, output_dir):
-    """Extrapolates the samples of `check`'s `splits` to the whole run."""
-    samples = [split["sample"] for split in splits.values()]
-    seconds = [value for sample in samples for value in sample["seconds"]]
-    sizes = [value for sample in samples for value in sample["bytes"]]
-    videos = sum(
-        split["videos"] - split["missing"] for split in splits.values()
-    )
-    # The sample's share of clips made: the rest were rejected.
-    clips = round(videos * len(sizes) / len(seconds)) if seconds else videos
-    workers = max(1, min(num_workers, os.cpu_count() or 1))
-    return dict(
-        videos=videos,
-        clips=clips,
-        seconds=float(videos * np.mean(seconds) / workers) if seconds else None,
-        bytes=float(clips * np.mean(sizes)) if sizes else None,
-        workers=workers,
-        free_bytes=_free_bytes(output_dir),
-    )
-
-
-def _free_bytes(path):
-    """Free bytes on the disk `path` would be on, or None without a path."""
-    if path is None:
-        return None
-    path = os.path.abspath(path)
-    while not os.path.exists(path):
-        path = os.path.dirname(path)
-    return shutil.disk_usage(path).free
-
-
-def _describe(
-    source, root, splits, sizes, num_workers, source_options, log=True
-):
-    """Returns the source's `Description` and the splits to do, checked.
-
-    `sizes`: `(num_shards, short_side, max_frames)`. With `log`, it logs
-    the layout the source found (`check` prints it instead).
-    """
-    described = sources.get(source).describe(root, **source_options)
-    splits = _check_args(source, described, splits, *sizes, num_workers)
-    for line in described.layout if log else ():
-        logging.info("%s: %s", source, line)
-    return described, splits
-
-
 def _write(output_dir, described, shards, splits, options, num_workers):
     """`run`'s work under the lock; returns the info, with `run` but for
     its `seconds`."""
-    _remove_temporary_files(output_dir)
-    _check_stale(output_dir, splits, shards)
-    _claim(output_dir, options)
+    prepare_state.remove_temporary_files(output_dir)
+    prepare_state.check_stale(output_dir, splits, shards)
+    prepare_state.claim(output_dir, options)
     pending = _pending(shards, splits)
     sizes = (options["short_side"], options["max_frames"])
     _write_shards(pending, *sizes, num_workers)
@@ -326,51 +147,6 @@ def _write(output_dir, described, shards, splits, options, num_workers):
         warnings=warnings,
     )
     return info
-
-
-@dataclasses.dataclass(frozen=True)
-class _Shard:
-    split: str
-    path: str
-    items: list
-
-    @property
-    def record_path(self):
-        """Where the shard's record goes: clip count, rejections, digest."""
-        name = os.path.basename(self.path).replace(".tfrecord", ".json")
-        return os.path.join(os.path.dirname(self.path), STATE_DIR, name)
-
-    @property
-    def digest(self):
-        text = json.dumps([dataclasses.asdict(item) for item in self.items])
-        return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _check_args(
-    source, described, splits, num_shards, short_side, max_frames, num_workers
-):
-    splits = list(described.splits if splits is None else splits)
-    for split in splits:
-        if split not in described.splits:
-            raise errors.InputError(
-                f"Unknown split {split!r} for source {source}; known: "
-                f"{list(described.splits)}"
-            )
-    for name, value in [
-        ("num_shards", num_shards),
-        ("short_side", short_side),
-        ("max_frames", max_frames),
-    ]:
-        if value is not None and value < 1:
-            raise errors.InputError(f"{name} must be >= 1, got {value}")
-    if num_workers < 0:
-        raise errors.InputError(f"num_workers must be >= 0, got {num_workers}")
-    if source == "synthetic" and (short_side or max_frames):
-        raise errors.InputError(
-            "Synthetic clips are generated at their size: set the source's "
-            "num_frames and image_size, not short_side or max_frames"
-        )
-    return splits
 
 
 def _options(source, root, num_shards, short_side, max_frames, source_options):
@@ -392,66 +168,8 @@ def _options(source, root, num_shards, short_side, max_frames, source_options):
     )
 
 
-@contextlib.contextmanager
-def _lock(output_dir):
-    """Holds `.prepare/lock` while the block runs, else raises `InputError`.
-
-    Two runs writing one directory would each redo the other's shards. The
-    lock is an `fcntl.flock`, which the system releases when the file is
-    closed or the process ends, however it ends: a killed run leaves no
-    stale lock. (It need not hold across machines on NFS.)
-    """
-    state = os.path.join(output_dir, STATE_DIR)
-    try:
-        os.makedirs(state, exist_ok=True)
-    except OSError as error:
-        raise errors.InputError(
-            f"Cannot create {state}: {error.strerror}"
-        ) from None
-    path = os.path.join(state, LOCK_FILE)
-    with open(path, "a") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise errors.InputError(
-                f"Another prepare_data is writing to {output_dir} (it holds "
-                f"{path}); wait for it to end or use another output directory"
-            ) from None
-        yield
-
-
-def _remove_temporary_files(output_dir):
-    """Removes the partial files of a killed run (under the lock)."""
-    for folder in (output_dir, os.path.join(output_dir, STATE_DIR)):
-        for name in os.listdir(folder):
-            # `<shard>.tmp`: the fixed temporary name of earlier versions.
-            if name.startswith(_TEMP_PREFIX) or name.endswith(".tfrecord.tmp"):
-                os.remove(os.path.join(folder, name))
-
-
-def _claim(output_dir, options):
-    """Refuses to mix runs with different options in one directory."""
-    state = os.path.join(output_dir, STATE_DIR)
-    os.makedirs(state, exist_ok=True)
-    path = os.path.join(state, "options.json")
-    if os.path.exists(path):
-        with open(path) as f:
-            previous = json.load(f)
-        changed = "; ".join(
-            f"{key}={previous.get(key)!r}, not {value!r}"
-            for key, value in options.items()
-            if previous.get(key) != value
-        )
-        if changed:
-            raise errors.InputError(
-                f"{output_dir} was prepared with other options ({changed}); "
-                "use a new output directory"
-            )
-    files.write_atomic(path, json.dumps(options, indent=2))
-
-
 def _plan(output_dir, source, root, splits, num_shards, source_options):
-    """Returns the shards of each split, `{split: [_Shard]}`.
+    """Returns the shards of each split, `{split: [prepare_state.Shard]}`.
 
     Each split's items are shuffled with a fixed seed and dealt round-robin
     to `min(num_shards, items)` shards (at least one).
@@ -464,7 +182,7 @@ def _plan(output_dir, source, root, splits, num_shards, source_options):
         # dealing gives every shard a mix, whatever shards a reader takes.
         order = np.random.default_rng(0).permutation(len(items))
         shards[split] = [
-            _Shard(
+            prepare_state.Shard(
                 split,
                 tfrecord.shard_path(output_dir, split, index, count),
                 [items[i] for i in order[index::count]],
@@ -480,7 +198,7 @@ def _pending(shards, splits):
         shard
         for split in splits
         for shard in shards[split]
-        if _read_record(shard) is None
+        if prepare_state.read_record(shard) is None
     ]
 
 
@@ -493,7 +211,7 @@ def _check_present(shards, splits):
     """
     for split in splits:
         items = [item for shard in shards[split] for item in shard.items]
-        missing = _missing(items)
+        missing = prepare_items.missing_files(items)
         if not items:
             raise errors.InputError(
                 f"Split {split} has no video to decode: the source lists none"
@@ -502,7 +220,8 @@ def _check_present(shards, splits):
         if len(missing) == len(items):
             raise errors.InputError(
                 f"Split {split} has no video to decode: none of its "
-                f"{len(items):,} files is there ({_most_common(reasons)}), "
+                f"{len(items):,} files is there "
+                f"({prepare_items.most_common(reasons)}), "
                 f"e.g. {sources.printable(missing[0][0].path)}; "
                 "prepare_data --check shows where the source looked"
             )
@@ -512,64 +231,8 @@ def _check_present(shards, splits):
                 split,
                 len(missing),
                 len(items),
-                _most_common(reasons),
+                prepare_items.most_common(reasons),
                 sources.printable(missing[0][0].path),
-            )
-
-
-def _missing(items):
-    """`[(item, reason)]` of the items whose file is not there.
-
-    What a `stat` tells, without opening a file: a run decodes the rest.
-    """
-    found, missing = {}, []
-    for item in items:
-        if item.path is None:  # Generated, not read.
-            continue
-        if item.path not in found:  # KTH's sub-sequences share a file.
-            found[item.path] = _absent(item.path)
-        if found[item.path]:
-            missing.append((item, found[item.path]))
-    return missing
-
-
-def _absent(path):
-    """Why `path` cannot be a video, as a `stat` tells; else None."""
-    try:
-        stat = os.stat(path)
-    except FileNotFoundError:
-        return "no such file"  # As `video_io.read` says it.
-    except OSError as error:
-        return error.strerror.lower()
-    if not os.path.isfile(path):
-        return "not a file"
-    return "an empty file" if stat.st_size == 0 else None
-
-
-def _most_common(reasons):
-    """`most often 'reason': count`, of a `Counter` of reasons."""
-    (reason, count), *_ = reasons.most_common(1)
-    return f"most often {reason!r}: {count:,}"
-
-
-def _read_record(shard):
-    """Returns the record of a complete shard, else None."""
-    if not (os.path.exists(shard.path) and os.path.exists(shard.record_path)):
-        return None
-    with open(shard.record_path) as f:
-        record = json.load(f)
-    return record if record.get("digest") == shard.digest else None
-
-
-def _check_stale(output_dir, splits, shards):
-    for split in splits:
-        expected = {shard.path for shard in shards[split]}
-        found = glob.glob(tfrecord.shard_pattern(output_dir, split))
-        stale = sorted(set(found) - expected)
-        if stale:
-            raise errors.InputError(
-                f"{stale[0]} is not part of this run (another num_shards or "
-                "source?); use a new output directory"
             )
 
 
@@ -581,8 +244,10 @@ def _write_shards(pending, short_side, max_frames, num_workers):
         for shard in pending
         for item in shard.items
     ]
-    progress = Progress(len(jobs))
-    results = _map_in_order(_encode, jobs, num_workers, (None, _DIED))
+    progress = prepare_progress.Progress(len(jobs))
+    results = process_map.map_in_order(
+        prepare_items.encode, jobs, num_workers, (None, _DIED)
+    )
     for shard in pending:
         write = functools.partial(_write_shard, shard, results, progress)
         files.save_atomic(shard.path, write)
@@ -602,7 +267,7 @@ def _write_shard(shard, results, progress, temp):
             if reason is None:
                 writer.write(serialized)
                 num_clips += 1
-                progress.add(len(serialized) + _RECORD_OVERHEAD)
+                progress.add(len(serialized) + prepare_items.RECORD_OVERHEAD)
             else:
                 what = sources.printable(item.path or item.id)
                 reason = " ".join(reason.split())  # One line, no tabs.
@@ -613,122 +278,6 @@ def _write_shard(shard, results, progress, temp):
         os.fsync(f.fileno())  # On disk before the record says it is done.
     record = dict(num_clips=num_clips, rejected=rejected, digest=shard.digest)
     files.write_atomic(shard.record_path, json.dumps(record))
-
-
-def _map_in_order(function, jobs, num_workers, if_died):
-    """Yields `function(job)` for each job, in order, computed in parallel.
-
-    Workers decode, resize and JPEG-encode (`encode_example`), so the parent
-    only writes bytes. They fork from a server process that imported this
-    module, and so TF, once: not from this process, which may have run TF
-    ops (a fork of it can deadlock), and without an import per worker
-    (spawn), which takes seconds each.
-
-    A worker that dies (killed for lack of memory, a crash in FFmpeg) breaks
-    the pool and fails every job in flight: those jobs run again in a new
-    pool, one at a time, so that the one that kills its worker again is
-    found. It yields `if_died`, and the others their results.
-    """
-    if num_workers == 0:
-        yield from map(function, jobs)
-        return
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    todo, suspects = collections.deque(jobs), 0
-    while todo:
-        with futures.ProcessPoolExecutor(
-            num_workers, mp_context=context
-        ) as pool:
-            suspects = yield from _run_until_broken(
-                pool, function, todo, suspects, 4 * num_workers, if_died
-            )
-
-
-def _run_until_broken(pool, function, todo, suspects, window_size, if_died):
-    """Runs `todo`'s jobs in `pool` until they are done or the pool breaks.
-
-    Args:
-        pool: A `ProcessPoolExecutor`.
-        function: The function of a job.
-        todo: A deque of jobs, consumed from the left; on a break, the jobs
-            in flight are put back at its front.
-        suspects: How many jobs at the front of `todo` were in flight when a
-            worker died: they run one at a time.
-        window_size: Jobs in flight otherwise; a bounded window keeps memory
-            flat when one video is slow.
-        if_died: What to yield for a suspect whose worker dies.
-
-    Yields:
-        The results of the jobs, in order.
-
-    Returns:
-        The new count of suspects.
-    """
-    window = collections.deque()
-    while todo or window:
-        while todo and len(window) < (1 if suspects else window_size):
-            try:
-                future = pool.submit(function, todo[0])
-            except process.BrokenProcessPool:
-                break
-            window.append((todo.popleft(), future))
-        if not window:  # A worker died between jobs: none is lost.
-            return suspects
-        job, future = window.popleft()
-        try:
-            result = future.result()
-        except process.BrokenProcessPool:
-            if suspects:  # It ran alone: it is the one.
-                yield if_died
-                return suspects - 1
-            todo.extendleft(reversed([job, *(other for other, _ in window)]))
-            return 1 + len(window)
-        suspects = max(0, suspects - 1)
-        yield result
-    return suspects
-
-
-def _encode(job):
-    """Returns (serialized example, None) or (None, reason).
-
-    Any exception reading a video is a reason: one odd file must not stop a
-    run that may have hours of decoding left. An unforeseen one is named by
-    its type. A synthetic clip is generated, not read: its failure is a bad
-    option or a bug, the same for every clip, and stops the run.
-    """
-    item, short_side, max_frames = job
-    if item.path is None:
-        clip = synthetic.generate_clip(
-            item.metadata["seed"],
-            item.label,
-            item.metadata["num_frames"],
-            item.metadata["image_size"],
-            background=item.metadata["background"],
-            camera=item.metadata["camera"],
-        )
-        return _serialize(item, clip.frames, len(clip.frames), clip), None
-    try:
-        video = video_io.read(
-            item.path, max_frames, short_side, item.metadata.get("frames")
-        )
-        return _serialize(item, video.frames, video.num_frames), None
-    except video_io.DecodeError as error:
-        return None, error.reason
-    except errors.InputError as error:
-        return None, str(error)
-    except Exception as error:  # Any failure is this clip's alone.
-        return None, f"{type(error).__name__}: {error}"
-
-
-def _serialize(item, frames, num_frames, ground_truth=None):
-    return tfrecord.encode_example(
-        frames,
-        item.label,
-        item.label_text,
-        item.id,
-        num_frames,
-        ground_truth=ground_truth,
-    )
 
 
 def _finish(output_dir, described, shards, options, splits):
@@ -746,11 +295,19 @@ def _finish(output_dir, described, shards, options, splits):
     """
     records = {}
     for split in described.splits:
-        split_records = [_read_record(shard) for shard in shards[split]]
+        split_records = [
+            prepare_state.read_record(shard) for shard in shards[split]
+        ]
         if None not in split_records:  # Only complete splits.
             records[split] = split_records
-    empty = [split for split in splits if not _counts(records[split])[0]]
-    info = _write_summary(output_dir, described, records, options, empty)
+    empty = [
+        split
+        for split in splits
+        if not dataset_info.split_counts(records[split])[0]
+    ]
+    info = dataset_info.write_summary(
+        output_dir, described, records, options, empty
+    )
     if empty:
         for shard in (shard for split in empty for shard in shards[split]):
             for path in (shard.path, shard.record_path):
@@ -769,152 +326,25 @@ def _finish(output_dir, described, shards, options, splits):
     return info, warnings
 
 
-def _counts(records):
-    """`(clips, rejected, Counter of reasons)` of a split's records."""
-    reasons = collections.Counter(
-        reason for record in records for _, reason in record["rejected"]
-    )
-    clips = sum(record["num_clips"] for record in records)
-    return clips, sum(reasons.values()), reasons
-
-
 def _empty(split, records):
     """What `_finish` says of a split written without a clip."""
-    _, rejected, reasons = _counts(records)
+    _, rejected, reasons = dataset_info.split_counts(records)
     if not rejected:
         return f"{split}: the source lists no video"
-    return f"{split}: all {rejected:,} videos rejected, {_most_common(reasons)}"
+    return (
+        f"{split}: all {rejected:,} videos rejected, "
+        + prepare_items.most_common(reasons)
+    )
 
 
 def _warning(split, records, output_dir):
     """A line if `split` lost more than `REJECTED_SHARE`, else None."""
-    clips, rejected, reasons = _counts(records)
+    clips, rejected, reasons = dataset_info.split_counts(records)
     if rejected <= REJECTED_SHARE * (clips + rejected):
         return None
     return (
         f"{split}: {rejected:,} of {clips + rejected:,} videos rejected "
-        f"({rejected / (clips + rejected):.0%}), {_most_common(reasons)}; "
+        f"({rejected / (clips + rejected):.0%}), "
+        f"{prepare_items.most_common(reasons)}; "
         f"see {os.path.join(output_dir, REJECTED_FILE)}"
-    )
-
-
-def _write_summary(output_dir, described, records, options, empty):
-    """Writes dataset_info.json and rejected.txt over the complete splits.
-
-    `rejected.txt` lists every complete split's rejections; the info file
-    leaves out the splits in `empty`, which are not a dataset.
-    """
-    source = options["source"]
-    info = dict(
-        source=source,
-        classes=list(described.classes),
-        splits={},
-        options=options,
-    )
-    lines = []
-    for split, split_records in records.items():
-        clips, rejected, _ = _counts(split_records)
-        if split not in empty:
-            info["splits"][split] = dict(
-                num_clips=clips,
-                num_shards=len(split_records),
-                num_rejected=rejected,
-            )
-        lines += [
-            f"{split}\t{what}\t{reason}\n"
-            for record in split_records
-            for what, reason in record["rejected"]
-        ]
-    files.write_atomic(os.path.join(output_dir, REJECTED_FILE), "".join(lines))
-    files.write_atomic(
-        os.path.join(output_dir, INFO_FILE), json.dumps(info, indent=2) + "\n"
-    )
-    logging.info("Prepared %s in %s: %s", source, output_dir, info["splits"])
-    return info
-
-
-class Progress:
-    """Prints a run's progress: videos done and per second, time left and
-    bytes written.
-
-    On a terminal, one line is redrawn; elsewhere (a log file, a batch
-    job's output) a plain line is printed every `interval` seconds, and
-    one at the end.
-    """
-
-    def __init__(self, total, stream=None, interval=None, clock=None):
-        """Starts the clock of `total` videos; the rest is for tests.
-
-        Args:
-            total: Videos to do.
-            stream: Where to print; default `sys.stdout`.
-            interval: Seconds between lines; default `PROGRESS_SECONDS`,
-                or `_REDRAW_SECONDS` on a terminal.
-            clock: Returns seconds; default `time.monotonic`.
-        """
-        self._stream = stream or sys.stdout
-        isatty = getattr(self._stream, "isatty", None)
-        self._tty = bool(isatty and isatty())
-        if interval is None:
-            interval = _REDRAW_SECONDS if self._tty else PROGRESS_SECONDS
-        self._interval = interval
-        self._clock = clock or time.monotonic
-        self._start = self._last = self._clock()
-        self.total, self.done, self.rejected, self.bytes = total, 0, 0, 0
-
-    def add(self, num_bytes=0, rejected=False):
-        """Counts a video done: `num_bytes` written, or rejected."""
-        self.done += 1
-        self.bytes += num_bytes
-        self.rejected += bool(rejected)
-        now = self._clock()
-        if now - self._last >= self._interval:
-            self._last = now
-            self._show(self.line(now))
-
-    def end(self):
-        """Prints the last line."""
-        self._show(self.line(self._clock(), final=True), final=True)
-
-    def line(self, now, final=False):
-        """The progress at `now`, a time of the clock, as one line."""
-        elapsed = max(now - self._start, 1e-9)
-        rate = self.done / elapsed
-        if final:
-            timing = f" in {format_duration(elapsed)}, {rate:.1f} videos/s"
-        else:
-            left = (self.total - self.done) / rate if rate else None
-            timing = f", {rate:.1f} videos/s, {format_duration(left)} left"
-        share = self.done / self.total if self.total else 1
-        return (
-            f"Prepared {self.done:,} of {self.total:,} videos ({share:.0%})"
-            f"{timing}, {format_size(self.bytes)} written, "
-            f"{self.rejected:,} rejected"
-        )
-
-    def _show(self, line, final=False):
-        if self._tty:  # Redraw: back to the start, clear to the end.
-            line = f"\r{line}\033[K" + "\n" * final
-        else:
-            line += "\n"
-        self._stream.write(line)
-        self._stream.flush()
-
-
-def format_duration(seconds) -> str:
-    """`H:MM:SS` (`?` for None): a duration as a person reads it."""
-    if seconds is None:
-        return "?"
-    minutes, secs = divmod(int(round(seconds)), 60)
-    return f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}"
-
-
-def format_size(num_bytes) -> str:
-    """`num_bytes` in decimal units, as disks are sold: `1.2 GB`."""
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if num_bytes < 1000 or unit == "TB":
-            break
-        num_bytes /= 1000
-    return (
-        f"{num_bytes:.0f} {unit}" if unit == "B" else f"{num_bytes:.1f} {unit}"
     )

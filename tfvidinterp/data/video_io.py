@@ -1,4 +1,8 @@
-"""Reads and writes video files with PyAV (FFmpeg bundled in the wheel)."""
+"""Reads and writes video files with PyAV (FFmpeg bundled in the wheel).
+
+Reading is here; frames are turned and resized by `frame_resize`, and
+written by `video_encode`.
+"""
 
 import contextlib
 import dataclasses
@@ -6,19 +10,15 @@ import math
 import os
 
 import av
-import cv2
 import numpy as np
 
 from tfvidinterp import errors
+from tfvidinterp.data import frame_resize
+from tfvidinterp.data import video_encode
 
-# Codec by file extension for `encode`: what each container usually holds
-# (SSv2 ships VP9 webm, KTH MPEG-4 avi).
-CODECS = {
-    ".webm": "libvpx-vp9",
-    ".avi": "mpeg4",
-    ".mp4": "libx264",
-    ".mkv": "ffv1",
-}
+# Names callers use from here.
+encode = video_encode.encode
+resize_short_side = frame_resize.resize_short_side
 
 
 class DecodeError(errors.InputError):
@@ -264,9 +264,11 @@ def _decode_pass(path, short_side, frame_range, picks):
         for count, frame in enumerate(container.decode(stream), 1):
             if keep is None or keep(count - 1):
                 rgb = frame.to_ndarray(format="rgb24")
-                rgb = _upright(rgb, frame.rotation or tag)
-                size = size or _short_side_size(rgb.shape[:2], short_side)
-                frames.append(_resize(rgb, size))
+                rgb = frame_resize.upright(rgb, frame.rotation or tag)
+                size = size or frame_resize.short_side_size(
+                    rgb.shape[:2], short_side
+                )
+                frames.append(frame_resize.resize(rgb, size))
     return frames, count
 
 
@@ -292,49 +294,6 @@ def _rotation_tag(stream):
     return 0
 
 
-def _upright(rgb, degrees):
-    """Turns a frame counter-clockwise by `degrees`, in quarter turns."""
-    quarters = round(degrees / 90) % 4
-    if not quarters:
-        return rgb
-    return np.ascontiguousarray(np.rot90(rgb, quarters))
-
-
-def _short_side_size(size, short_side):
-    """`(height, width)` with the shorter side `short_side` (None: same)."""
-    if short_side is None:
-        return tuple(size)
-    scale = short_side / min(size)
-    return tuple(max(1, round(side * scale)) for side in size)
-
-
-def _resize(rgb, size):
-    """Resizes one `(height, width, 3)` frame to `size`, `(height, width)`."""
-    if rgb.shape[:2] == size:
-        return rgb
-    # INTER_AREA averages when shrinking; it would replicate pixels when
-    # enlarging, where linear interpolation looks better.
-    shrink = rgb.shape[0] * rgb.shape[1] > size[0] * size[1]
-    interpolation = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
-    return cv2.resize(rgb, size[::-1], interpolation=interpolation)
-
-
-def resize_short_side(frames: np.ndarray, short_side: int) -> np.ndarray:
-    """Resizes frames so the shorter side is `short_side`, keeping the aspect.
-
-    Args:
-        frames: `(height, width, 3)` or `(frames, height, width, 3)` uint8.
-        short_side: Target length of the shorter side, in pixels.
-
-    Returns:
-        The resized frames, same rank and dtype; the longer side is rounded
-        to the nearest pixel.
-    """
-    if frames.ndim == 4:
-        return np.stack([resize_short_side(f, short_side) for f in frames])
-    return _resize(frames, _short_side_size(frames.shape[:2], short_side))
-
-
 def spread_indices(num_frames: int, max_frames: int | None) -> np.ndarray:
     """Indices of at most `max_frames` frames spread uniformly over a clip.
 
@@ -355,51 +314,3 @@ def spread_indices(num_frames: int, max_frames: int | None) -> np.ndarray:
     return ((np.arange(max_frames) + 0.5) * num_frames / max_frames).astype(
         np.int64
     )
-
-
-def encode(
-    path: str,
-    frames: np.ndarray,
-    fps: int = 12,
-    codec: str | None = None,
-    pix_fmt: str | None = None,
-) -> None:
-    """Encodes frames into a video file (test fixtures, examples).
-
-    Args:
-        path: Output file; its extension picks the container.
-        frames: `(frames, height, width, 3)` uint8 RGB, or
-            `(frames, height, width)` uint8 grayscale.
-        fps: Frame rate.
-        codec: FFmpeg encoder name; default from `CODECS` by extension.
-        pix_fmt: Stored pixel format; default `gray` for grayscale frames
-            (needs a codec that has it, e.g. `ffv1`), else `yuv420p`
-            (`yuvj420p` for `mjpeg`).
-
-    Raises:
-        errors.InputError: No default codec for the extension.
-    """
-    extension = os.path.splitext(path)[1].lower()
-    if codec is None:
-        if extension not in CODECS:
-            raise errors.InputError(
-                f"No default codec for {extension!r}; known: {sorted(CODECS)}"
-            )
-        codec = CODECS[extension]
-    gray = frames.ndim == 3
-    if pix_fmt is None and gray:
-        pix_fmt = "gray"
-    elif pix_fmt is None:
-        pix_fmt = "yuvj420p" if codec == "mjpeg" else "yuv420p"
-    with av.open(path, "w") as container:
-        stream = container.add_stream(codec, rate=fps)
-        stream.height, stream.width = frames.shape[1:3]
-        stream.pix_fmt = pix_fmt
-        # Writes the header now, so that zero frames still make a valid file.
-        container.start_encoding()
-        for frame in frames:
-            image = av.VideoFrame.from_ndarray(
-                frame, format="gray" if gray else "rgb24"
-            )
-            container.mux(stream.encode(image))
-        container.mux(stream.encode())

@@ -24,6 +24,7 @@ from tfvidinterp.jobs import resultsdir
 from tfvidinterp.measures import blobs
 from tfvidinterp.measures import statistics
 from tfvidinterp.measures import targets
+from tfvidinterp.report import faithfulness_tables
 from tfvidinterp.report import figures
 from tfvidinterp.report import gif
 from tfvidinterp.report import page
@@ -127,8 +128,8 @@ def run(
         stats["faithfulness"] = files.jsonable(faithful)
         labels = [s["label"] for s in sets]
         shown += [
-            tables.faithfulness_table(faithful, labels),
-            tables.layer_table(faithful, labels),
+            faithfulness_tables.faithfulness_table(faithful, labels),
+            faithfulness_tables.layer_table(faithful, labels),
         ]
     _write(
         output_dir,

@@ -23,6 +23,7 @@ from tfvidinterp import files
 from tfvidinterp.data import prepare
 from tfvidinterp.data import video_ops
 from tfvidinterp.jobs import compare
+from tfvidinterp.jobs import demo_summary
 from tfvidinterp.jobs import evaluate
 from tfvidinterp.jobs import explain
 from tfvidinterp.jobs import export
@@ -31,7 +32,6 @@ from tfvidinterp.jobs import resultsdir
 from tfvidinterp.jobs import rundir
 from tfvidinterp.jobs import stages
 from tfvidinterp.jobs import train
-from tfvidinterp.measures import targets
 
 STATE = "demo_state.json"
 DATA = "data"
@@ -44,10 +44,6 @@ REPORTS = {"freeze": "report", "reverse": "report_reverse"}
 # passes over 1,600 clips (docs/experiments/2026-12-03-synthetic-redesign.md);
 # 200 validation clips decide when training stops, evaluated every 25 steps.
 SYNTHETIC_CLIPS = (1600, 200, 200)
-# The test accuracy below which the demo says a model has not learned the
-# task. Training stops at the config's validation target, which may be
-# higher to leave room for the sampling error of 200 test clips (+-0.015).
-TEST_ACCURACY = 0.95
 SMOKE_SYNTHETIC_CLIPS = (16, 8, 8)
 # Each stage, after the stages whose outputs it reads.
 STAGES = {
@@ -90,20 +86,17 @@ def run(
         fresh: Delete the demo's outputs in `workdir` first.
 
     Returns:
-        The summary (`_Demo.summary`), with `seconds`: this call's time.
+        The summary (`demo_summary.summary`), with `seconds`: this call's
+        time.
 
     Raises:
         errors.InputError: Bad options, configs that disagree, or a
             `workdir` that is a file or a non-empty non-demo directory.
     """
     start = time.time()
+    counts = _counts(synthetic_clips)
     demo = _Demo(
-        os.path.abspath(workdir),
-        configs,
-        compare_config,
-        clips,
-        _counts(synthetic_clips),
-        seed,
+        os.path.abspath(workdir), configs, compare_config, clips, counts, seed
     )
     job = stages.Stages(
         demo.workdir,
@@ -115,9 +108,9 @@ def run(
     for number, (stage, after) in enumerate(STAGES.items(), 1):
         _run_stage(job, demo, number, stage, after)
     print(f"[{len(STAGES) + 1}/{len(STAGES) + 1}] summary", flush=True)
-    summary = demo.summary(job.seconds())
+    summary = demo_summary.summary(demo, job.seconds(), list(REPORTS))
     summary["seconds"] = round(time.time() - start, 1)
-    print(_summary_text(summary, demo))
+    print(demo_summary.text(summary, demo))
     return summary
 
 
@@ -349,114 +342,8 @@ class _Demo:
             os.path.dirname(self.report(perturbation)),
             self.compare_config,
             eval_files=[self.eval_file(n) for n in self.runs],
-            warnings=self.accuracy_warnings(),
+            warnings=demo_summary.accuracy_warnings(self),
         )
 
     def _export(self, name):
         export.run(self.configs[name], self.runs[name])
-
-    def accuracy_warnings(self):
-        """A sentence per model whose test accuracy is below TEST_ACCURACY."""
-        warnings = []
-        for name in self.configs:
-            top1 = evaluate.load_eval(self.eval_file(name))["forward"]["top1"]
-            if top1 < TEST_ACCURACY:
-                warnings.append(
-                    f"{name}: test accuracy {top1:.3f} is below "
-                    f"{TEST_ACCURACY:g}, so its explanations explain a model "
-                    "that has not learned the task; run the demo again with "
-                    "another --seed, or train longer (train.target_accuracy "
-                    "and train.steps_per_epoch in its config)"
-                )
-        return warnings
-
-    def summary(self, seconds):
-        """`run`'s summary, read from the stages' outputs.
-
-        Returns:
-            `reports` (perturbation -> report.html), `saved_models` (run ->
-            {"classifier", "explainer"} paths), `accuracy` (run ->
-            {"forward", "reversed"} test top-1), `faithfulness` (a Markdown
-            table), `warnings` (every missed target accuracy or
-            faithfulness target, with what to try; also in the reports'
-            banners), `stage_seconds` and `total_seconds` (their sum, over
-            every run).
-        """
-        accuracy, faithful, warnings = {}, [], self.accuracy_warnings()
-        for name in self.runs:
-            result = evaluate.load_eval(self.eval_file(name))
-            accuracy[name] = {
-                d: result[d]["top1"] for d in ("forward", "reversed")
-            }
-            faithful.append(
-                resultsdir.load_faithfulness(self.results_dir(name, "freeze"))
-            )
-            warnings += [
-                f"{name}: {missed}"
-                for missed in targets.missed_targets(faithful[-1])
-            ]
-        return {
-            "reports": {p: self.report(p) for p in REPORTS},
-            "saved_models": {n: self.saved_models(n) for n in self.runs},
-            "accuracy": accuracy,
-            "faithfulness": faithfulness.markdown_table(faithful),
-            "warnings": warnings,
-            "stage_seconds": seconds,
-            "total_seconds": round(sum(seconds.values()), 1),
-        }
-
-
-def _summary_text(summary, demo):
-    config = next(iter(demo.configs.values()))
-    size = config.input.image_size
-    height, width = video_ops.height_width(size)
-    shape = (1, config.input.num_frames, height, width, 3)
-    paths = next(iter(summary["saved_models"].values()))
-    lines = [
-        "Reports (open in a browser; no server needed):",
-        *(
-            f"  {p} masks: file://{path}"
-            for p, path in summary["reports"].items()
-        ),
-        "  or serve one: python -m http.server --directory "
-        f"{os.path.dirname(summary['reports']['freeze'])} 8000, then open "
-        "http://localhost:8000/report.html",
-        f"TensorBoard: tensorboard --logdir {demo.workdir}",
-        "SavedModels (take RGB frames (batch, frames, H, W, 3) in [0, 255]):",
-        *(
-            f"  {n}: {p['classifier']} (logits, probabilities), "
-            f"{p['explainer']} (+ Grad-CAM heatmaps)"
-            for n, p in summary["saved_models"].items()
-        ),
-        '  python -c "import numpy as np, tensorflow as tf; '
-        f"m = tf.saved_model.load('{paths['classifier']}'); "
-        f"print(m.serve(np.zeros({shape}, np.float32))"
-        "['probabilities'].numpy())\"",
-        f"Test top-1 accuracy, forward / time-reversed "
-        f"({demo.counts[2]} clips):",
-        *(
-            f"  {n}: {a['forward']:.3f} / {a['reversed']:.3f}"
-            for n, a in summary["accuracy"].items()
-        ),
-        "Faithfulness of the freeze masks (the first "
-        f"{min(demo.clips, demo.counts[2])} test clips):",
-        summary["faithfulness"],
-        "Stage times: "
-        + ", ".join(
-            f"{s} {t:.1f} s" for s, t in summary["stage_seconds"].items()
-        ),
-        f"Total: {summary['total_seconds']:.1f} s over every run of the "
-        f"demo in {demo.workdir}; this run: {summary['seconds']:.1f} s.",
-    ]
-    if summary["warnings"]:
-        lines += [
-            "",
-            "!" * 72,
-            f"WARNING: {len(summary['warnings'])} target(s) missed; "
-            "these results do not yet demonstrate the method:",
-            *(f"  - {w}" for w in summary["warnings"]),
-            "!" * 72,
-        ]
-    else:
-        lines.append("Every target accuracy and faithfulness target was met.")
-    return "\n".join(lines)

@@ -21,19 +21,19 @@ from absl import logging
 
 from tfvidinterp import errors
 from tfvidinterp import files
-from tfvidinterp.data import pipeline
 from tfvidinterp.data import synthetic
 from tfvidinterp.interp import deletion as deletion_curves
 from tfvidinterp.interp import grad_cam
-from tfvidinterp.interp import layer_sweep
 from tfvidinterp.interp import sanity as sanity_check
+from tfvidinterp.jobs import faithfulness_spatial
+from tfvidinterp.jobs import modelfile
 from tfvidinterp.jobs import resultsdir
 from tfvidinterp.jobs import rundir
 from tfvidinterp.jobs import train
-from tfvidinterp.measures import spatial
 from tfvidinterp.measures import statistics
 from tfvidinterp.measures import targets
 from tfvidinterp.measures import temporal
+from tfvidinterp.report import faithfulness_tables
 from tfvidinterp.report import tables
 
 # The measures that compare an explanation with the ground truth.
@@ -48,9 +48,11 @@ NEEDS_GROUND_TRUTH = (
 
 def run(
     config,
-    workdir: str,
+    workdir: str | None = None,
     results_dir: str | None = None,
     *,
+    model: str | None = None,
+    data_dir: str | None = None,
     seed: int = 0,
     random_orders: int = 5,
     tolerance: int | None = None,
@@ -58,8 +60,10 @@ def run(
     spatial_clips: int = 48,
     layers=None,
 ) -> dict:
-    """Measures the explanations in `results_dir` (default: `explain`'s
-    default) and writes the measures there; `config` None: the run's own.
+    """Measures the explanations in `results_dir` (default: `explain`'s;
+    required with `model`) of the run in `workdir` or the Keras file
+    `model` (`config`, None for the run's, and `data_dir`: as
+    `modelfile.load` takes them) and writes the measures there.
 
     Every measure runs on the records that allow it (`_groups`): without
     ground truth, only deletion, insertion and the sanity check, the others
@@ -69,18 +73,18 @@ def run(
     input gradient, and boxes grown by `tolerance` px. Deletion and
     insertion compare the mask's frame order with `random_orders` random
     ones drawn with `seed`; the sanity check (if `sanity`) uses every
-    explained clip and a model built after `set_random_seed(seed + 1)`.
-
-    Returns `<results_dir>/faithfulness.json` (docs/formats.md). Foreign
-    results or bad options raise `InputError`.
+    explained clip and `_random_model`, drawn after the other measures
+    (which thus do not depend on `sanity`). Returns
+    `<results_dir>/faithfulness.json` (docs/formats.md); foreign results
+    or bad options raise `InputError`.
     """
     _check_options(random_orders, spatial_clips, tolerance)
-    config = train.run_config(config, workdir)
-    results_dir = results_dir or _default_results_dir(config, workdir)
-    meta, records, clips = _read(results_dir, config)
+    loaded, results_dir, (meta, records, clips) = _load(
+        config, workdir, results_dir, model, data_dir
+    )
+    config, network = loaded.config, loaded.model
     groups = _groups(records, meta["classes"])
     objects = groups["objects"]
-    model = _load_model(config, workdir, results_dir, meta, clips)
     heatmaps = {i: clip["heatmaps"] for i, clip in clips.items()}
     result = {
         "run": meta.get("run"),
@@ -90,14 +94,12 @@ def run(
         "seed": seed,
         "random_orders": random_orders,
         "mask_iou": temporal.pooled_mask_iou(objects),
-        **_spatial(
-            model, config, clips, groups, layers, spatial_clips, tolerance
+        **faithfulness_spatial.measures(
+            network, config, clips, groups, layers, spatial_clips, tolerance
         ),
         "time_profile": temporal.pooled_time_profile(objects, heatmaps),
-        **_curves(model, groups["curves"], clips, random_orders, seed),
-        "sanity": _sanity(
-            config, len(meta["classes"]), records, clips, seed, sanity
-        ),
+        **_curves(network, groups["curves"], clips, random_orders, seed),
+        "sanity": _sanity(loaded, model, records, clips, seed, sanity),
     }
     result["targets"] = targets.targets(result)
     result = files.jsonable(result, digits=4)
@@ -141,7 +143,7 @@ def summary_text(result) -> str:
     """`run`'s result as text: the measures and (with ground truth) layer
     tables in Markdown and a `MISSED <target>: <what to try>` line per
     missed target."""
-    layers = [tables.to_markdown(tables.layer_table([result]))]
+    layers = [tables.to_markdown(faithfulness_tables.layer_table([result]))]
     return "\n".join(
         [
             markdown_table([result]),
@@ -184,21 +186,35 @@ def _read(results_dir, config):
     return meta, records, clips
 
 
-def _load_model(config, workdir, results_dir, meta, clips):
-    """The trained model, checked against the results it explained."""
-    restored = train.restore(config, workdir)
-    model, classes = restored.model, meta["classes"]
+def _load(config, workdir, results_dir, model, data_dir):
+    """`(modelfile.Loaded, results_dir, _read's (meta, records, clips))`
+    of a run or a model file, after checking that the results explain it."""
+    if results_dir is None and workdir is None and model is not None:
+        raise errors.InputError(
+            "give --results_dir: where explain wrote the results of --model"
+        )
+    loaded = modelfile.load(config, workdir, model=model, data_dir=data_dir)
+    results_dir = results_dir or _default_results_dir(loaded.config, workdir)
+    meta, records, clips = _read(results_dir, loaded.config)
+    _check_model(loaded, results_dir, meta, clips)
+    return loaded, results_dir, (meta, records, clips)
+
+
+def _check_model(loaded, results_dir, meta, clips):
+    """Refuses a model (`modelfile.Loaded`) other than the one the results
+    explained: another checkpoint step, class count or clip shape."""
+    model, classes = loaded.model, meta["classes"]
     if "step" not in meta:
         logging.warning(
             "%s records no checkpoint step (an older version's results): "
-            "they are taken to explain step %d",
+            "they are taken to explain step %s",
             results_dir,
-            restored.step,
+            loaded.step,
         )
-    elif meta["step"] != restored.step:
+    elif meta["step"] != loaded.step:
         raise errors.InputError(
             f"{results_dir} explains the checkpoint of step {meta['step']}, "
-            f"the run's latest is of step {restored.step}; explain it again "
+            f"the run's latest is of step {loaded.step}; explain it again "
             "into another results directory"
         )
     if model.output.shape[-1] != len(classes):
@@ -207,47 +223,17 @@ def _load_model(config, workdir, results_dir, meta, clips):
             f"{model.output.shape[-1]}"
         )
     grad_cam.check_inputs(model, next(iter(clips.values()))["frames"][None])
-    return model
 
 
-def _no_spatial(record):
-    """`_spatial`'s keys for results without ground truth: the explained
-    layer (`record`'s), the measures None and no layer rows."""
-    return {
-        "layer": record["gradcam"]["layer"],
-        "pointing_game": dict.fromkeys(
-            ("gradcam", "centre", "frames", "clips", "tolerance_px")
-        ),
-        "energy": dict.fromkeys(("energy", "area", "ratio")),
-        "layers": [],
-    }
-
-
-def _spatial(model, config, clips, groups, layers, count, tolerance):
-    """The pointing game and the energy in the boxes at the explained layer,
-    and `layers`: the rows of `_layer_rows`; `_no_spatial` without records
-    with ground truth (`groups`: `_groups`)."""
-    if not groups["truths"]:
-        return _no_spatial(groups["all"][0])
-    record = groups["truths"][0]
-    if tolerance is None:
-        height, width = next(iter(clips.values()))["heatmaps"].shape[1:]
-        tolerance = spatial.default_tolerance(height, width)
-    rows = _layer_rows(model, config, record, layers, count, tolerance)
-    layer = record["gradcam"]["layer"]
-    reported = next(row for row in rows if row["layer"] == layer)
-    return {
-        "layer": layer,
-        "pointing_game": {
-            "gradcam": reported["pointing"],
-            "centre": reported["centre"],
-            "frames": reported["frames"],
-            "clips": reported["clips"],
-            "tolerance_px": tolerance,
-        },
-        "energy": {key: reported[key] for key in ("energy", "area", "ratio")},
-        "layers": rows,
-    }
+def _random_model(loaded, model, seed):
+    """The model-randomisation check's model: `loaded`'s architecture with
+    weights drawn after `set_random_seed(seed + 1)`; a run's is built from
+    its config, a model file's (`model`, a path) cloned with its layers'
+    own initialisers."""
+    keras.utils.set_random_seed(seed + 1)
+    if model is not None:
+        return keras.models.clone_model(loaded.model)
+    return train.build_model(loaded.config, loaded.model.output.shape[-1])
 
 
 def markdown_table(results, labels=None) -> str:
@@ -259,82 +245,12 @@ def markdown_table(results, labels=None) -> str:
 
     Returns:
         One row per measure with its target, and per model the value, its
-        baseline and whether the target is met (`tables.faithfulness_table`).
+        baseline and whether the target is met
+        (`faithfulness_tables.faithfulness_table`).
     """
-    return tables.to_markdown(tables.faithfulness_table(results, labels))
-
-
-def _layer_rows(model, config, record, layers, count, tolerance):
-    """The spatial measures of each layer of the sweep and of the input
-    gradient, on the first `count` clips of the results' split."""
-    layer = record["gradcam"]["layer"]
-    layers = list(layers or layer_sweep.last_per_resolution(model))
-    if layer not in layers:
-        layers.append(layer)
-    sweep = layer_sweep.LayerSweep(
-        model,
-        layers,
-        weighting=record["gradcam"]["weighting"],
-        score=record["gradcam"]["score"],
-        upsample=record["params"].get("upsample", "linear"),
-        normalize=record["params"].get("normalize", "clip"),
+    return tables.to_markdown(
+        faithfulness_tables.faithfulness_table(results, labels)
     )
-    truths, maps = _sweep_maps(sweep, config, record, count)
-    rows = []
-    for name in [*layers, sweep.INPUT_GRADIENT]:
-        heatmaps = dict(enumerate(maps[name]))
-        point = spatial.pooled_pointing_game(truths, heatmaps, tolerance)
-        energy = spatial.pooled_energy(truths, heatmaps)
-        shape = (
-            model.get_layer(name).output.shape[2:4]
-            if name != sweep.INPUT_GRADIENT
-            else None
-        )
-        rows.append(
-            {
-                "layer": name,
-                "cells": list(shape) if shape else None,
-                "pointing": point["gradcam"],
-                "centre": point["centre"],
-                "energy": energy["energy"],
-                "area": energy["area"],
-                "ratio": energy["ratio"],
-                "frames": point["frames"],
-                "clips": len(truths),
-            }
-        )
-    return rows
-
-
-def _sweep_maps(sweep, config, record, count):
-    """`(ground truths, {layer: maps})` of the first `count` clips of the
-    split of `record` (an explained clip), read from the dataset; records as
-    `explain` writes them, keyed by position."""
-    batch_size = config.interp.batch_size
-    dataset = pipeline.from_config(
-        config.input, record["split"], batch_size=batch_size
-    )
-    truths, maps, seen = [], {}, 0
-    for batch in dataset.take(-(-count // batch_size)):
-        batch = {k: v[: count - seen].numpy() for k, v in batch.items()}
-        target = (
-            batch["label"] if record["params"]["target"] == "true" else None
-        )
-        for name, value in sweep(batch["frames"], target).items():
-            maps.setdefault(name, []).extend(value.numpy())
-        truths += [
-            {
-                "id": seen + i,
-                "ground_truth": {
-                    key: batch[key][i]
-                    for key in ("event", "boxes", "box_valid")
-                },
-            }
-            for i in range(len(batch["label"]))
-            if batch["has_ground_truth"][i]
-        ]
-        seen += len(batch["label"])
-    return truths, maps
 
 
 def _curves(model, objects, clips, random_orders, seed):
@@ -375,15 +291,14 @@ def _curves(model, objects, clips, random_orders, seed):
     return out
 
 
-def _sanity(config, num_classes, records, clips, seed, run, batch_size=8):
-    """The model-randomisation check of the records' maps; all None unless
-    `run`."""
+def _sanity(loaded, model, records, clips, seed, run, batch_size=8):
+    """The model-randomisation check of the records' maps with
+    `_random_model`; all None unless `run`."""
     if not run:
         return dict.fromkeys(
             ("spearman", "spearman_std", "clips", "constant_maps")
         )
-    keras.utils.set_random_seed(seed + 1)
-    random_model = train.build_model(config, num_classes)
+    random_model = _random_model(loaded, model, seed)
     groups = {}
     for record in records:
         options = (

@@ -1,5 +1,6 @@
-"""The model that evaluate, explain and export read: a training run's
-latest checkpoint, or a Keras model file with its class names beside it.
+"""The model that evaluate, explain, export and faithfulness read: a
+training run's latest checkpoint, or a Keras model file with its class
+names beside it.
 
 A model file `<name>.keras` (Keras 3 format, `model.save`) must be a video
 classifier with one input `(batch, frames, height, width, 3)` of float RGB

@@ -7,6 +7,7 @@ import numpy as np
 
 from tfvidinterp import errors
 from tfvidinterp.data import prepare
+from tfvidinterp.data import prepare_progress
 from tfvidinterp.data import sources
 
 
@@ -192,7 +193,7 @@ def _sample_line(splits):
         f"{np.mean(seconds):.3g} s each"
     )
     if sizes:
-        line += f", {prepare.format_size(np.mean(sizes))} a clip"
+        line += f", {prepare_progress.format_size(np.mean(sizes))} a clip"
     rejected = sum(reasons.values())
     if rejected:
         return f"{line}; {rejected} rejected ({_reasons(reasons)})"
@@ -208,14 +209,18 @@ def _estimate_line(report):
     )
     if estimate["seconds"] is not None:
         workers = estimate["workers"]
+        duration = prepare_progress.format_duration(estimate["seconds"])
         line += (
-            f" in about {prepare.format_duration(estimate['seconds'])} "
-            f"with {workers} worker{'s' * (workers != 1)}"
+            f" in about {duration} with {workers} worker{'s' * (workers != 1)}"
         )
     if estimate["bytes"] is not None:
-        line += f", {prepare.format_size(estimate['bytes'])} of TFRecords"
+        line += (
+            f", {prepare_progress.format_size(estimate['bytes'])} of TFRecords"
+        )
     if estimate["free_bytes"] is not None:
-        line += f" ({prepare.format_size(estimate['free_bytes'])} free)"
+        line += (
+            f" ({prepare_progress.format_size(estimate['free_bytes'])} free)"
+        )
     return line
 
 
@@ -242,9 +247,11 @@ def check_warnings(report: dict) -> list:
             )
     estimate = report["estimate"]
     if (estimate["bytes"] or 0) > (estimate["free_bytes"] or float("inf")):
+        need, free = (
+            prepare_progress.format_size(estimate[key])
+            for key in ("bytes", "free_bytes")
+        )
         warnings.append(
-            f"the clips need about {prepare.format_size(estimate['bytes'])}, "
-            f"more than the {prepare.format_size(estimate['free_bytes'])} "
-            "free"
+            f"the clips need about {need}, more than the {free} free"
         )
     return warnings
