@@ -6,6 +6,7 @@ at tiny sizes: the only change to each command is the `:smoke` options of
 `configs/keras_model.py` (5 mask steps).
 """
 
+import json
 import os
 import re
 import shlex
@@ -90,7 +91,7 @@ class OwnModelCommandsTest(tf.test.TestCase):
         root = self.get_temp_dir()
         model = write_user_files(root)
         commands = readme_block("own-model-commands").strip().splitlines()
-        self.assertLen(commands, 6)
+        self.assertLen(commands, 7)
         for command in commands:
             done = run_command(command, root)
             self.assertEqual(done.returncode, 0, f"{command}\n{done.stderr}")
@@ -109,6 +110,11 @@ class OwnModelCommandsTest(tf.test.TestCase):
         self.assertTrue(
             os.path.isfile(os.path.join(runs, "report", "report.html"))
         )
+        # The model file's explanations got the randomisation check.
+        with open(
+            os.path.join(runs, "explain", "test", "faithfulness.json")
+        ) as f:
+            self.assertIn("sanity", json.load(f))
         # The export serves the model's own probabilities, its logits the
         # softmax's input: one softmax, not two.
         frames = testing.tiny_videos(2, 8, 32)
