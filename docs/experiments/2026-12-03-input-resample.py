@@ -75,6 +75,65 @@ def pixel_errors(side, size, resample):
     return float(np.mean(errors)), float(np.percentile(errors, 99))
 
 
+def op_costs(side, size):
+    """CPU ms per clip of 16 frames of the ops alone, on one core.
+
+    Each op runs in a one-thread dataset (`decode.one_core`) repeating one
+    clip of JPEGs, timed in interleaved rounds: the full decode (the
+    floor's work), `decode_and_crop_jpeg` of the stored columns the centre
+    crop's bilinear samples read, and the full decode followed by each
+    crop resample at r = 1.
+    """
+    frames = decode.textured_frames(16, side, round(side * 4 / 3))
+    jpegs = tf.constant(tfrecord._encode_jpegs(frames, 95))
+    new_size = video_ops.resized_size(tf.shape(frames)[1:3], size)
+    offset = video_ops.center_crop_offset(new_size, size)
+    extent = tf.cast(tf.shape(frames)[1:3], tf.float32)
+    scale = float(new_size[1]) / frames.shape[2]
+    first = int(np.floor((float(offset[1]) + 0.5) / scale - 0.5))
+    last = int(np.ceil((float(offset[1]) + size - 0.5) / scale - 0.5))
+    window = [0, first, frames.shape[1], last - first + 1]
+
+    def window_decode(jpegs):
+        return tf.map_fn(
+            lambda jpeg: tf.io.decode_and_crop_jpeg(jpeg, window, channels=3),
+            jpegs,
+            fn_output_signature=tf.TensorSpec([None, None, 3], tf.uint8),
+        )
+
+    ops = {
+        "decode": tfrecord.decode_frames,
+        "decode_and_crop_jpeg": window_decode,
+    }
+
+    def then(resample):
+        def op(jpegs):
+            video = tfrecord.decode_frames(jpegs)
+            return resample(video, new_size, offset, size, extent)
+
+        return op
+
+    for name, resample in (
+        ("triangle", video_ops._triangle_crop),
+        ("crop_and_resize", video_ops._crop_and_resize),
+        ("bilinear", video_ops._resize_bilinear_crop),
+    ):
+        ops[f"decode + {name}"] = then(resample)
+    sets = {
+        name: decode.one_core(
+            tf.data.Dataset.from_tensors(jpegs).repeat().map(op)
+        )
+        for name, op in ops.items()
+    }
+    times = timing.interleaved(
+        {name: decode._pull(CLIPS) for name in sets},
+        ROUNDS,
+        setups={name: decode._starter(d) for name, d in sets.items()},
+        clock=time.process_time,
+    )
+    return {name: 1e3 * timing.median(t) / CLIPS for name, t in times.items()}
+
+
 def datasets(data_dir, size):
     """Name -> one-core training dataset of 16 x `size`^2 clips."""
     result = {"floor": decode.decode_floor(data_dir, 16, BATCH)}
@@ -121,6 +180,13 @@ def main():
         print(
             f"| {side} -> {size} | {old[0]:.2f} / {old[1]:.1f}"
             f" | {new[0]:.2f} / {new[1]:.1f} |"
+        )
+    for side in SPEED_SIDES:
+        costs = op_costs(side, 224)
+        load = open("/proc/loadavg").read().split()[:3]
+        print(
+            f"ms per clip, stored {side} -> 224, load {' '.join(load)}: "
+            + ", ".join(f"{name} {ms:.2f}" for name, ms in costs.items())
         )
     workdir = tempfile.mkdtemp()
     for side in SPEED_SIDES:
