@@ -70,7 +70,7 @@ class ReducedDecodeTest(tf.test.TestCase, parameterized.TestCase):
         # whose last pixel is partial (and upscales slightly in x).
         ("whole_frame", (20, 27), None, (18, 24), (1, 5)),
         ("partial_pixel", (20, 27), (19.5, 26.5), (18, 24), (2, 0)),
-        ("slight_upscale", (16, 22), (16.0, 21.5), (16, 22), (0, 6)),
+        ("slight_upscale", (16, 22), (16.0, 21.5), (16, 22), (0, 0)),
     )
     def test_bilinear_crop_samples_the_resized_frames_pixels(
         self, shape, extent, new_size, offset
