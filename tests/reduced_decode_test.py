@@ -65,6 +65,40 @@ class ReducedDecodeTest(tf.test.TestCase, parameterized.TestCase):
             atol=1e-3,
         )
 
+    @parameterized.named_parameters(
+        # Whole-frame ResizeBilinear, then crop_and_resize for a decode
+        # whose last pixel is partial (and upscales slightly in x).
+        ("whole_frame", (20, 27), None, (18, 24), (1, 5)),
+        ("partial_pixel", (20, 27), (19.5, 26.5), (18, 24), (2, 0)),
+        ("slight_upscale", (16, 22), (16.0, 21.5), (16, 22), (0, 0)),
+    )
+    def test_bilinear_crop_samples_the_resized_frames_pixels(
+        self, shape, extent, new_size, offset
+    ):
+        # Bilinear interpolation of a linear ramp gives the ramp at the
+        # sampled point: pixel i of the crop samples (offset + i + 1/2) /
+        # scale - 1/2, clamped to the frame, in both branches.
+        y, x = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
+        video = np.stack([2 * y + 3 * x, x - y], -1)[None]
+        video_extent = np.array(extent or shape, np.float64)
+        scale = np.array(new_size) / video_extent
+        ys, xs = (
+            np.clip(
+                (offset[i] + np.arange(16) + 0.5) / scale[i] - 0.5,
+                0,
+                shape[i] - 1,
+            )
+            for i in (0, 1)
+        )
+        ys = ys[:, None]
+        expected = np.stack([2 * ys + 3 * xs, xs - ys], -1)[None]
+        if extent is not None:
+            extent = tf.constant(extent, tf.float32)
+        cropped = video_ops.resize_and_crop(
+            tf.constant(video), new_size, tf.constant(offset), 16, extent
+        )
+        self.assertAllClose(cropped, expected, atol=2e-3)
+
     def test_same_frames_crops_and_boxes_as_full_decode(self):
         data_dir = self.get_temp_dir()
         path = tfrecord.shard_path(data_dir, "train", 0, 1)
@@ -106,7 +140,12 @@ class ReducedDecodeTest(tf.test.TestCase, parameterized.TestCase):
 
     @parameterized.named_parameters(
         # (stored short side, output size, mean bound, 99th percentile
-        # bound) in levels of 0..255; measured 1.05 / 7.4 and 1.32 / 10.3.
+        # bound) in levels of 0..255, bilinear crop resample; measured
+        # 0.31 / 2.9, 0.54 / 7.8, 1.12 / 8.6 and 1.47 / 12.0 (the
+        # triangle resample it replaced: 0 / 0 at 224, then 1.05 / 7.4
+        # and 1.32 / 10.3).
+        ("full_256", 256, 224, 0.5, 4.0),
+        ("full_320", 320, 224, 0.8, 11.0),
         ("half", 256, 112, 1.5, 10.0),
         ("quarter", 256, 56, 2.0, 14.0),
     )

@@ -59,8 +59,9 @@ def make_dataset(
     every clip once in a fixed order, samples uniformly and crops the
     centre. `reduced_decode` decodes JPEGs at the smallest DCT scale
     (1, 1/2, 1/4, 1/8) that still covers the resized frames and resamples
-    only the crop: the same frames and crop windows, pixels within a few
-    levels of the full decode (False: full decode, resize, crop; the
+    for the crop (`video_ops.resize_and_crop`, bilinear at scales >= 1/2):
+    the same frames and crop windows, pixels within a few levels of the
+    full decode (False: full decode, antialiased resize, crop; the
     reference). `input_context` (from
     `strategy.distribute_datasets_from_function`) shards files per
     pipeline, or clips when there are fewer files than pipelines.
@@ -299,8 +300,8 @@ def _resize_and_crop(
         image_size: Output size, int or (height, width).
         crop_seed: Stateless seed of a random crop, or None for the centre.
         reduced_decode: Decode at the smallest DCT scale that covers the
-            resized frames and resample only the crop; else decode at full
-            size, resize whole frames, then crop.
+            resized frames and resample for the crop only; else decode at
+            full size, resize whole frames, then crop.
 
     Returns:
         The `(T, H, W, 3)` float32 frames, and the boxes and their validity

@@ -14,6 +14,8 @@ import tensorflow as tf
 from tfvidinterp import errors
 
 SAMPLING_MODES = ("uniform", "segment")
+# Below this resize scale plain bilinear interpolation skips input pixels.
+MIN_BILINEAR_SCALE = 0.5
 
 
 def sample_indices(num_stored, num_frames: int, mode="uniform", seed=None):
@@ -87,10 +89,18 @@ def resized_size(frame_size, size):
 
 def resize_and_crop(video, new_size, offset, size, extent=None):
     """`crop(resize_short_side(...), offset, size)` of frames resized to
-    `new_size`, computing only the crop's pixels.
+    `new_size`, cheaply: computing mostly the crop's pixels, and with plain
+    bilinear interpolation where the resize shrinks by less than 2.
 
-    The same antialiased bilinear (triangle) filter as `resize_short_side`,
-    shifted by the offset, so the values match a resize then a crop.
+    At scales of `MIN_BILINEAR_SCALE` or more (all a reduced-scale decode
+    leaves, unless frames are over 16 times the crop) the radius of the
+    antialiased triangle filter of `resize_short_side` is at most 2 input
+    pixels, so plain bilinear stays within a few levels of it at a
+    fraction of its cost (docs/experiments/2026-12-03-input-pipeline.md,
+    tests/reduced_decode_test.py). Below that scale,
+    bilinear would skip pixels: the triangle filter, as `resize_short_side`
+    does. Either way the pixel centres are those of resizing the whole
+    frame, so the crop sits where `crop` puts it.
 
     Args:
         video: (T, h, w, C) any real dtype, e.g. a reduced-scale decode of
@@ -105,24 +115,83 @@ def resize_and_crop(video, new_size, offset, size, extent=None):
     Returns:
         (T, height, width, C) float32.
     """
-    if extent is None:
-        extent = tf.cast(tf.shape(video)[1:3], tf.float32)
-    new_size = tf.cast(new_size, tf.float32)
+    frame = tf.cast(tf.shape(video)[1:3], tf.float32)
+    extent = frame if extent is None else extent
+    scale = tf.cast(new_size, tf.float32) / extent
+    window = (video, new_size, offset, size, extent)
+
+    def bilinear():
+        # Only a frame whose extent is its pixel grid resizes exactly whole.
+        return tf.cond(
+            tf.reduce_all(extent == frame),
+            lambda: _resize_bilinear_crop(*window),
+            lambda: _crop_and_resize(*window),
+        )
 
     def resample():
-        return tf.raw_ops.ScaleAndTranslate(
-            images=video,
-            size=tf.constant(height_width(size), tf.int32),
-            scale=new_size / extent,
-            translation=-tf.cast(offset, tf.float32),
-            kernel_type="triangle",
-            antialias=True,
+        return tf.cond(
+            tf.reduce_all(scale >= MIN_BILINEAR_SCALE),
+            bilinear,
+            lambda: _triangle_crop(*window),
         )
 
     return tf.cond(
-        tf.reduce_all(new_size == extent),
+        tf.reduce_all(tf.cast(new_size, tf.float32) == extent),
         lambda: tf.cast(crop(video, offset, size), tf.float32),
         resample,
+    )
+
+
+def _resize_bilinear_crop(video, new_size, offset, size, extent):
+    """Bilinear `resize_and_crop` of frames whose extent is (h, w): the
+    whole frame resized as `tf.image.resize(antialias=False)` does, then
+    cropped. ResizeBilinear takes under half the time per pixel of
+    `crop_and_resize`, which more than pays for the columns it computes
+    outside the crop."""
+    del extent  # Equal to the frame's size.
+    return crop(tf.image.resize(video, new_size), offset, size)
+
+
+def _crop_and_resize(video, new_size, offset, size, extent):
+    """Bilinear `resize_and_crop` of the crop's pixels only, for any
+    extent, with the half-pixel centres and clamped edges of
+    `tf.image.resize(antialias=False)`."""
+    # crop_and_resize samples box corners at pixel centres and fills
+    # outside the frame: map the half-pixel centres onto its convention.
+    # Only an upscale (extent < new_size) samples outside, by under half a
+    # pixel: there a copy of the edge pixels makes the edges clamp
+    # (concatenated: MirrorPad cost 3x the JPEG decode of 256 px frames).
+    scale = tf.cast(new_size, tf.float32) / extent
+    upscale = tf.reduce_any(scale > 1.0)
+    video = tf.cond(upscale, lambda: _repeat_edges(video), lambda: video)
+    margin = tf.cast(upscale, tf.float32)
+    first = (tf.cast(offset, tf.float32) + 0.5) / scale - 0.5 + margin
+    crop_size = height_width(size)
+    last = first + (tf.constant(crop_size, tf.float32) - 1.0) / scale
+    frame = tf.cast(tf.shape(video)[1:3], tf.float32)
+    corners = tf.maximum(frame - 1.0, 1.0)  # 1 px frames: any box.
+    box = tf.concat([first, last], 0) / tf.tile(corners, [2])
+    count = tf.shape(video)[0]
+    return tf.image.crop_and_resize(
+        video, tf.tile(box[None], [count, 1]), tf.range(count), crop_size
+    )
+
+
+def _repeat_edges(video):
+    """(T, h + 2, w + 2, C): `video` with its edge pixels repeated."""
+    video = tf.concat([video[:, :1], video, video[:, -1:]], axis=1)
+    return tf.concat([video[:, :, :1], video, video[:, :, -1:]], axis=2)
+
+
+def _triangle_crop(video, new_size, offset, size, extent):
+    """Antialiased `resize_and_crop`, the filter of `resize_short_side`."""
+    return tf.raw_ops.ScaleAndTranslate(
+        images=video,
+        size=tf.constant(height_width(size), tf.int32),
+        scale=tf.cast(new_size, tf.float32) / extent,
+        translation=-tf.cast(offset, tf.float32),
+        kernel_type="triangle",
+        antialias=True,
     )
 
 
