@@ -8,7 +8,6 @@ chief writes the real checkpoints, the other workers their own copies.
 """
 
 import math
-import sys
 import time
 import typing
 
@@ -24,6 +23,7 @@ from tfvidinterp import models
 from tfvidinterp.data import pipeline
 from tfvidinterp.data import prepare
 from tfvidinterp.jobs import rundir
+from tfvidinterp.jobs import train_log
 from tfvidinterp.models import weights
 from tfvidinterp.report import tensorboard
 
@@ -358,7 +358,7 @@ def _loop(state, start_step, total_steps) -> dict:
     if state.chief and not start_step:
         _write_run_summaries(state.writer, config)
     train_step, iterator = state.train_step(), state.iterator(start_step)
-    progress = _Progress(total_steps, start_step, verbose=state.chief)
+    progress = train_log.Progress(total_steps, start_step, verbose=state.chief)
     result = {
         "start_step": start_step,
         "eval_accuracy": None,
@@ -371,7 +371,7 @@ def _loop(state, start_step, total_steps) -> dict:
         if not math.isfinite(float(loss)):
             raise FloatingPointError(f"Loss is {float(loss)} at step {step}.")
         result.update(train_loss=float(loss), train_accuracy=float(accuracy))
-        _log_step(state, progress, step, loss, accuracy)
+        train_log.log_step(state, progress, step, loss, accuracy)
         # Evaluated before the periodic save, so that a checkpoint of the
         # stopping step records the stop; `run` saves any other last step.
         if step % config.train.eval_every_steps == 0 or step == total_steps:
@@ -399,78 +399,6 @@ def _loop(state, start_step, total_steps) -> dict:
     return result
 
 
-def _log_step(state, progress, step, loss, accuracy):
-    """Shows the step, and on logging steps (and step 1) writes its
-    summaries and shows the learning rate too."""
-    if step % state.config.train.log_every_steps and step != 1:
-        progress.update(step, float(loss), float(accuracy))
-        return
-    lr = _current_lr(state.optimizer)
-    progress.update(step, float(loss), float(accuracy), float(lr))
-    with state.writer.as_default(step=step):
-        tf.summary.scalar("loss", loss)
-        tf.summary.scalar("accuracy", accuracy)
-        tf.summary.scalar("learning_rate", lr)
-
-
-class _Progress:
-    """Training's console output, on the chief (`verbose`) only.
-
-    On a terminal: a Keras progress bar. Elsewhere (a log file, a batch
-    job's output) no escape codes or carriage returns but one plain line
-    per logging step:
-    `step 10/300: loss 0.6931, accuracy 0.5000, learning_rate 0.002,
-    2.41 steps/s` (steps/s of training since the previous line or
-    evaluation). Evaluations get a line either way:
-    `step 25/300: validation accuracy 0.8750`.
-    """
-
-    def __init__(self, total_steps, start_step, verbose):
-        self._total, self._verbose = total_steps, verbose
-        self._bar = None
-        if verbose and sys.stdout.isatty():
-            self._bar = keras.utils.Progbar(
-                total_steps, stateful_metrics=["loss", "accuracy"]
-            )
-            self._bar.update(start_step)
-        self._since = (start_step, time.monotonic())
-        self._shown = start_step
-
-    def update(self, step, loss, accuracy, learning_rate=None):
-        """Shows training `step`; a plain line if `learning_rate` is given
-        (a logging step)."""
-        self._shown = step
-        if self._bar:
-            self._bar.update(step, [("loss", loss), ("accuracy", accuracy)])
-        elif self._verbose and learning_rate is not None:
-            since_step, since_time = self._since
-            now = time.monotonic()
-            rate = (step - since_step) / max(now - since_time, 1e-9)
-            self._line(
-                f"step {step}/{self._total}: loss {loss:.4f}, accuracy "
-                f"{accuracy:.4f}, learning_rate {learning_rate:.3g}, "
-                f"{rate:.2f} steps/s"
-            )
-            self._since = (step, now)
-
-    def evaluation(self, step, split, accuracy):
-        """Shows an evaluation's result."""
-        if self._verbose:
-            self.message(
-                f"step {step}/{self._total}: {split} accuracy {accuracy:.4f}"
-            )
-            self._since = (step, time.monotonic())
-
-    def message(self, line):
-        """Prints `line` on a line of its own, also past the bar (which
-        ends its line itself when it reaches the total)."""
-        past_bar = self._bar and self._shown < self._total
-        self._line(f"\n{line}" if past_bar else line)
-
-    def _line(self, line):
-        print(line, flush=True)
-
-
 def _any_worker(strategy, flag: bool) -> bool:
     """Whether `flag` holds on any worker, answered alike on all of them.
 
@@ -489,11 +417,6 @@ def _write_run_summaries(writer, config):
     with writer.as_default(step=0):
         tensorboard.write_config(config.to_dict())
         tensorboard.write_clips("input_clips", batch["frames"].numpy(), 0)
-
-
-def _current_lr(optimizer):
-    lr = optimizer.learning_rate
-    return lr(optimizer.iterations) if callable(lr) else lr
 
 
 class Evaluator:
