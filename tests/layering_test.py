@@ -27,6 +27,7 @@ JOBS = (
     "resultsdir",
     "stages",
     "prepare_data",
+    "train_eval",
     "train_log",
     "train",
     "modelfile",
