@@ -29,6 +29,7 @@ JOBS = (
     "prepare_data",
     "train_eval",
     "train_log",
+    "train_model",
     "train",
     "modelfile",
     "evaluate",
