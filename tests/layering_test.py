@@ -30,6 +30,7 @@ JOBS = (
     "train_eval",
     "train_log",
     "train_model",
+    "train_state",
     "train",
     "modelfile",
     "evaluate",
