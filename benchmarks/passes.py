@@ -101,7 +101,8 @@ class Workbench:
         return self._passes[key]
 
     def train_step(self, name: str, jit_compile: bool = False):
-        """A training step built as `tfvidinterp.jobs.train` builds its own.
+        """A training step built as `tfvidinterp.jobs.train_state` builds its
+        own.
 
         Forward in training mode, sparse softmax cross-entropy, gradients
         (compiled with XLA when `jit_compile`), Adam's update, all inside
