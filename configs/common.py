@@ -100,7 +100,10 @@ def _train(overrides, smoke):
         # Stop once an evaluation reaches this accuracy (0: off), rather
         # than train a fixed budget (the synthetic configs).
         target_accuracy=0.0,
-        mixed_precision="",  # "" (float32), "mixed_bfloat16", "mixed_float16".
+        # "" (float32), "mixed_bfloat16", "mixed_float16", or "auto":
+        # mixed_bfloat16 on a CPU-only machine with AVX-512 BF16 or AMX,
+        # else float32 (tfvidinterp.precision).
+        mixed_precision="",
         jit_compile=False,  # XLA; worth it on GPUs.
         # Warm start of a new run (ignored on resume): a run's checkpoint
         # (<workdir>/ckpt or ckpt/ckpt-N), a .weights.h5 file or the

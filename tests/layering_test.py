@@ -16,7 +16,7 @@ PACKAGE = os.path.join(testing.REPO, "tfvidinterp")
 # Layers from the bottom; a module may import only its own layer and those
 # below it.
 LAYERS = (
-    ("errors", "files", "cli", "distribute"),
+    ("errors", "files", "cli", "distribute", "precision"),
     ("data", "models", "measures"),
     ("interp", "report"),
     ("jobs",),

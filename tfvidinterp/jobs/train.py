@@ -17,6 +17,7 @@ from absl import logging
 from tfvidinterp import distribute
 from tfvidinterp import errors
 from tfvidinterp import files
+from tfvidinterp import precision
 from tfvidinterp.data import pipeline
 from tfvidinterp.data import prepare
 from tfvidinterp.jobs import rundir
@@ -106,8 +107,10 @@ def run(config, workdir: str) -> dict:
 
 def _set_up(config):
     """Sets the process-wide options of `config`; returns its strategy."""
-    if config.train.mixed_precision:
-        keras.mixed_precision.set_global_policy(config.train.mixed_precision)
+    policy = precision.resolve(config.train.mixed_precision)
+    if policy:
+        keras.mixed_precision.set_global_policy(policy)
+        logging.info("Mixed precision: %s.", policy)
     if config.deterministic:
         # Process-wide and irreversible: every later op must be deterministic
         # too, which is what a reproducible run asks for.

@@ -12,6 +12,7 @@ import functools
 import keras
 
 from tfvidinterp.data import video_ops
+from tfvidinterp.models import normalization
 from tfvidinterp.models import pooling
 
 ENDPOINTS = (
@@ -153,7 +154,7 @@ def _unit3d(x, filters, kernel_size, strides, name, momentum):
         use_bias=False,
         name=f"{name}_conv",
     )(x)
-    x = keras.layers.BatchNormalization(
+    x = normalization.BatchNormalization(
         epsilon=1e-3, momentum=momentum, name=f"{name}_bn"
     )(x)
     # The endpoint name goes on the block's last layer.
