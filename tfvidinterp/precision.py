@@ -5,7 +5,7 @@ whose CPU computes bfloat16 in hardware (AVX-512 BF16 or AMX, the Linux
 flags `avx512_bf16` and `amx_bf16`), and float32 anywhere else: there the
 bfloat16 kernels are emulated (slower than float32), and on GPUs the trade
 is unmeasured. On such a CPU (AVX-512 BF16) the full-width I3D's train
-step ran 1.60-1.88x and its mask step 1.50-1.86x faster in bfloat16, and
+step ran 1.60-1.88x and its mask step 1.49-1.86x faster in bfloat16, and
 the synthetic I3D reached its target in as many steps as in float32 within
 the seeds' spread (docs/experiments/2026-12-03-bf16.md).
 """
