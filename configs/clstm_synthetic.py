@@ -8,7 +8,7 @@ Command (the data as `binaries.demo` writes it):
 
 Expected: it stops at 0.97 validation accuracy after 100-250 steps (20 of
 20 seeds, median 175), about a minute on 2 CPU cores; test top-1
-0.965-0.99, 0.00-0.02 on time-reversed clips. History:
+0.965-1.00 (20 of 20 seeds), 0.00-0.02 on time-reversed clips. History:
 docs/experiments/2026-12-03-synthetic-redesign.md.
 """
 
