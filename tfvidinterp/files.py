@@ -100,6 +100,25 @@ def write_json(filename: str, value):
     write_atomic(filename, json.dumps(value, indent=2, sort_keys=True) + "\n")
 
 
+def read_json_object(filename: str) -> dict | None:
+    """The JSON object in `filename`; None where there is no such file.
+
+    Raises:
+        errors.InputError: The file cannot be read, is not JSON, or holds
+            something other than an object.
+    """
+    if not os.path.exists(filename):
+        return None
+    try:
+        with open(filename) as f:
+            value = json.load(f)
+    except (OSError, ValueError) as error:
+        raise errors.InputError(f"cannot read {filename}: {error}") from None
+    if not isinstance(value, dict):
+        raise errors.InputError(f"{filename} is not a JSON object")
+    return value
+
+
 def as_json(value):
     """`value` as JSON would store it: tuples become lists, keys strings."""
     return json.loads(json.dumps(value))

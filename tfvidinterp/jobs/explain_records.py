@@ -4,7 +4,6 @@ an explanation depends on), and each batch's records and Grad-CAM files
 (format: `tfvidinterp.jobs.resultsdir`).
 """
 
-import json
 import os
 
 import numpy as np
@@ -38,14 +37,9 @@ def write_meta(output_dir, meta):
 def _resumable_meta(output_dir, meta):
     """`meta` as `output_dir` records it, after refusing a directory of
     results of another checkpoint step: they would mix two models'."""
-    path = os.path.join(output_dir, resultsdir.META)
-    if not os.path.exists(path):
+    old = files.read_json_object(os.path.join(output_dir, resultsdir.META))
+    if old is None:
         return meta
-    try:
-        with open(path) as f:
-            old = json.load(f)
-    except (OSError, ValueError) as error:
-        raise errors.InputError(f"cannot read {path}: {error}") from None
     if "step" not in old:
         logging.warning(
             "%s records no checkpoint step (an older version's results): "

@@ -5,7 +5,6 @@ Every job that reads a run checks what it is given against these records,
 so that results of two models never mix unnoticed.
 """
 
-import json
 import os
 
 from absl import logging
@@ -47,7 +46,7 @@ def read_config(workdir: str) -> dict | None:
     Raises:
         errors.InputError: The file is not a JSON object.
     """
-    return _read(path(workdir, CONFIG))
+    return files.read_json_object(path(workdir, CONFIG))
 
 
 def read_run(workdir: str) -> dict | None:
@@ -56,7 +55,7 @@ def read_run(workdir: str) -> dict | None:
     Raises:
         errors.InputError: The file is not a JSON object.
     """
-    return _read(path(workdir, RUN))
+    return files.read_json_object(path(workdir, RUN))
 
 
 def read_classes(workdir: str) -> list | None:
@@ -217,16 +216,3 @@ def _flatten(value, prefix=""):
     for key, item in value.items():
         flat.update(_flatten(item, f"{prefix}.{key}" if prefix else key))
     return flat
-
-
-def _read(filename):
-    if not os.path.exists(filename):
-        return None
-    try:
-        with open(filename) as f:
-            value = json.load(f)
-    except (OSError, ValueError) as error:
-        raise errors.InputError(f"cannot read {filename}: {error}") from None
-    if not isinstance(value, dict):
-        raise errors.InputError(f"{filename} is not a JSON object")
-    return value
