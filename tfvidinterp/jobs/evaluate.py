@@ -72,8 +72,7 @@ def run(
         model: A Keras model file (`tfvidinterp.jobs.modelfile`).
         data_dir: The dataset; default `config.input.data_dir`.
         output_dir: Default: `workdir`; required with `model`.
-        precision: As `modelfile.load`: a run's model computes in the
-            precision it trained in unless this names another.
+        precision: As `modelfile.load` (a run's: as it trained).
 
     Returns:
         `{"split", "step", "forward": report, "reversed": report}`, each
@@ -105,14 +104,7 @@ def run(
         result[key] = classification.classification_report(
             values, labels, loaded.classes
         )
-    files.write_json(
-        rundir.path(output_dir, rundir.EVAL, f"{split}.json"), result
-    )
-    _write_summaries(
-        rundir.path(output_dir, rundir.TENSORBOARD, "evaluate"),
-        result,
-        loaded.classes,
-    )
+    _write(output_dir, result, loaded.classes)
     return result
 
 
@@ -136,6 +128,19 @@ def check_split(info, split, data_dir):
         f"split {split!r} of dataset {data_dir} "
         f"{'has no clips' if split in splits else 'is missing'}; "
         f"choose another --split (its splits: {', '.join(splits) or 'none'})"
+    )
+
+
+def _write(output_dir, result, classes):
+    """Writes `eval/<split>.json` and the TensorBoard summaries."""
+    split = result["split"]
+    files.write_json(
+        rundir.path(output_dir, rundir.EVAL, f"{split}.json"), result
+    )
+    _write_summaries(
+        rundir.path(output_dir, rundir.TENSORBOARD, "evaluate"),
+        result,
+        classes,
     )
 
 

@@ -152,11 +152,8 @@ def run(
     clips, count, rejected = explain_clips.select(
         config, explainer.classes, info, (split, ids, video, videos), options
     )
-    masker = explainer.masker.with_perturbation(config.interp.perturbation)
-    meta = explain_records.meta(config, info, workdir, split, explainer, masker)
-    explain_records.write_meta(output_dir, meta)
-    explain = functools.partial(
-        explain_records.explain_batch, explainer.cam, masker, meta, output_dir
+    explain = _batch_function(
+        config, info, workdir, split, explainer, output_dir
     )
     return {
         **_explain_clips(
@@ -168,6 +165,18 @@ def run(
         "merged": resultsdir.merge_shards(output_dir),
         "rejected": rejected,
     }
+
+
+def _batch_function(config, info, workdir, split, explainer, output_dir):
+    """Writes `output_dir`'s `meta.json`; returns the function that
+    explains a batch and returns its records
+    (`explain_records.explain_batch`)."""
+    masker = explainer.masker.with_perturbation(config.interp.perturbation)
+    meta = explain_records.meta(config, info, workdir, split, explainer, masker)
+    explain_records.write_meta(output_dir, meta)
+    return functools.partial(
+        explain_records.explain_batch, explainer.cam, masker, meta, output_dir
+    )
 
 
 def _default_dir(workdir, split, video):
