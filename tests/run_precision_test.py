@@ -211,13 +211,19 @@ class Float32RunTest(testing.TrainedRunTestCase):
         config.model.num_layers = 1
         config.interp.batch_size = 2
 
-    def test_explain_is_as_before(self):
+    def test_explain_builds_the_model_as_before(self):
         # Before: the model built under the global policy (float32).
         model = train.build_model(self.config, 6)
         restored = train.restore(None, self.workdir)
         model.set_weights(restored.model.get_weights())
         self.assertEqual(restored.precision, "float32")
-        self.assertEqual(compute_dtypes(restored.model), {"float32"})
+        self.assertEqual(
+            [layer.dtype_policy.name for layer in model.layers],
+            [layer.dtype_policy.name for layer in restored.model.layers],
+        )
+        # The same layers, weights and dtypes compute the same logits.
+        videos = testing.tiny_videos(2, 8, 32, seed=4)
+        self.assertAllEqual(model(videos), restored.model(videos))
         before = explain.Explainer(
             model, self.config.interp, restored.step, classes=restored.classes
         )
@@ -233,5 +239,7 @@ class Float32RunTest(testing.TrainedRunTestCase):
             )
             out[name] = testing.read_records(directory)
         for a, b in zip(out["before"], out["now"]):
-            self.assertEqual(a["mask"], b["mask"])
-            self.assertEqual(a["original_score"], b["original_score"])
+            # Two traces of one graph: masks up to 4e-5 apart without op
+            # determinism (docs/experiments/2026-12-03-bf16.md).
+            self.assertAllClose(a["mask"]["mask"], b["mask"]["mask"], atol=1e-4)
+            self.assertEqual(a["mask"]["binary_mask"], b["mask"]["binary_mask"])
