@@ -7,12 +7,12 @@ mask loop is timed by its step, one forward+backward pass to the input
 (`passes.Workbench.forward_backward`).
 """
 
-import keras
 import tensorflow as tf
 
 from benchmarks import passes
 from benchmarks import table
 from benchmarks import timing
+from tfvidinterp import precision
 from tfvidinterp.interp import grad_cam
 
 TARGET = 1.6  # Of the kernels' 2x (bf16 against f32 matmuls and convs).
@@ -67,11 +67,7 @@ def _bench_under(bench, name, policy):
     """A `passes.Workbench` whose model `name` is built under `policy`,
     with `bench`'s model's weights."""
     other = passes.Workbench(bench.config)
-    previous = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy(policy)
-    try:
+    with precision.scope(policy):
         model = other.model(name)
-    finally:
-        keras.mixed_precision.set_global_policy(previous)
     model.set_weights(bench.model(name).get_weights())
     return other

@@ -34,6 +34,7 @@ _OUTPUT_DIR = flags.DEFINE_string(
 _SPLIT = flags.DEFINE_string(
     "split", None, "Split to evaluate (default: the config's eval.split)."
 )
+_PRECISION = cli.define_precision()
 
 
 def main(argv):
@@ -43,6 +44,7 @@ def main(argv):
         _WORKDIR.value,
         _SPLIT.value,
         model=_MODEL.value,
+        precision=_PRECISION.value,
         data_dir=_DATA_DIR.value,
         output_dir=_OUTPUT_DIR.value,
     )

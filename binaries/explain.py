@@ -24,15 +24,14 @@ _WORKDIR = flags.DEFINE_string("workdir", None, "The training run's dir.")
 _MODEL = flags.DEFINE_string("model", None, "Or a .keras model file.")
 _DATA_DIR = flags.DEFINE_string("data_dir", None, "Dataset of the --split.")
 _SPLIT = flags.DEFINE_string("split", None, "Default: interp/eval.split.")
-_IDS = flags.DEFINE_string(
-    "ids", None, "Clip ids, comma-separated, or a file with one id a line."
-)
+_IDS = flags.DEFINE_string("ids", None, "Clip ids: a,b,c or a file of lines.")
 _VIDEO = flags.DEFINE_string("video", None, "A video to explain, not a split.")
 _VIDEOS = flags.DEFINE_string("videos", None, "Or a dir of videos, CSV, glob.")
 _OUTPUT_DIR = flags.DEFINE_string("output_dir", None, "The results dir.")
 _SHARD_INDEX = flags.DEFINE_integer("shard_index", None, "Default: TF_CONFIG.")
 _NUM_SHARDS = flags.DEFINE_integer("num_shards", None, "Workers sharing clips.")
 _MAX_CLIPS = flags.DEFINE_integer("max_clips", None, "Explain the first N.")
+_PRECISION = cli.define_precision()
 
 
 def main(argv):
@@ -49,6 +48,7 @@ def main(argv):
         num_shards=_NUM_SHARDS.value,
         max_clips=_MAX_CLIPS.value,
         model=_MODEL.value,
+        precision=_PRECISION.value,
         data_dir=_DATA_DIR.value,
     )
     print(explain.summary_line(summary))

@@ -29,6 +29,7 @@ _MODEL = flags.DEFINE_string(
 _OUTPUT_DIR = flags.DEFINE_string(
     "output_dir", None, "Default: <workdir>/export."
 )
+_PRECISION = cli.define_precision()
 
 
 def main(argv):
@@ -37,6 +38,7 @@ def main(argv):
         _CONFIG.value,
         _WORKDIR.value,
         model=_MODEL.value,
+        precision=_PRECISION.value,
         output_dir=_OUTPUT_DIR.value,
     ).values():
         print(f"SavedModel written to {path}")

@@ -20,9 +20,7 @@ _CONFIG = config_flags.DEFINE_config_file(
 _WORKDIR = flags.DEFINE_string("workdir", None, "The training run's dir.")
 _MODEL = flags.DEFINE_string("model", None, "Or a .keras model file.")
 _DATA_DIR = flags.DEFINE_string("data_dir", None, "Dataset of the clips.")
-_RESULTS_DIR = flags.DEFINE_string(
-    "results_dir", None, "explain's results; default: explain's default."
-)
+_RESULTS_DIR = flags.DEFINE_string("results_dir", None, "Default: explain's.")
 _RANDOM_ORDERS = flags.DEFINE_integer(
     "random_orders", 5, "Random frame orders per clip (deletion baseline)."
 )
@@ -36,6 +34,7 @@ _LAYERS = flags.DEFINE_list(
     "layers", None, "Grad-CAM layers (default: last of each resolution)."
 )
 _SEED = flags.DEFINE_integer("seed", 0, "Seed of the random orders and model.")
+_PRECISION = cli.define_precision()
 
 
 def main(argv):
@@ -45,6 +44,7 @@ def main(argv):
         _WORKDIR.value,
         _RESULTS_DIR.value,
         model=_MODEL.value,
+        precision=_PRECISION.value,
         data_dir=_DATA_DIR.value,
         seed=_SEED.value,
         random_orders=_RANDOM_ORDERS.value,

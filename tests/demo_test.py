@@ -101,9 +101,9 @@ class FakeLibrary:
             epochs=config.train.epochs,
         )
 
-    def restore(self, config, workdir):
+    def restore(self, config, workdir, precision="run"):
         model = f"model of {os.path.basename(workdir)}"
-        return train.Restored(model, {}, 2, config)
+        return train.Restored(model, {}, 2, config, "float32")
 
     def make_grad_cam(self, model, interp):
         return f"Grad-CAM of the {model}"

@@ -110,6 +110,7 @@ class ExplainTest(testing.TrainedRunTestCase):
             meta = json.load(f)
         self.assertEqual(meta["split"], "validation")
         self.assertEqual(meta["step"], 2)  # The checkpoint's.
+        self.assertEqual(meta["precision"], "float32")  # The run's.
         self.assertEqual(
             (meta["run"], meta["model_name"], meta["dataset"]),
             ("run", "clstm", "synthetic"),
@@ -452,7 +453,7 @@ class ExplainTest(testing.TrainedRunTestCase):
             model,
             path,
             endpoints={
-                "explain": explain.explainer_endpoint(model, self.config)
+                "explain": export.explainer_endpoint(model, self.config)
             },
         )
         a = testing.tiny_videos(2, FRAMES, SIZE, seed=1)

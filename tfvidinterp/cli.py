@@ -7,6 +7,7 @@ from absl import app
 from absl import flags
 
 from tfvidinterp import errors
+from tfvidinterp import precision
 
 USAGE_EXIT_CODE = 2
 
@@ -46,3 +47,15 @@ def run(main):
             _fail(error)
 
     app.run(guarded, flags_parser=_parse_flags)
+
+
+def define_precision():
+    """Defines `--precision`, the flag of every binary that reads a run's
+    model (`precision.of_run`), and returns its holder."""
+    return flags.DEFINE_enum(
+        "precision",
+        precision.RUN,
+        list(precision.CHOICES),
+        "Compute dtypes of a run's model: run (as it trained: its "
+        "train.mixed_precision on this machine) or a Keras policy.",
+    )

@@ -68,14 +68,18 @@ class LayerSweep:
         with tf.GradientTape() as tape:
             tape.watch(videos)
             features, logits = self._grad_model(videos, training=False)
-            features = [tf.cast(f, tf.float32) for f in features]
             _, scores = grad_cam.explained_scores(
                 tf.cast(logits, tf.float32), class_ids, self._cam.score
             )
+        # The gradients of the layers' own outputs: a float32 cast of a
+        # mixed-precision one is off the path (its gradient None).
         *grads, pixel_grads = tape.gradient(scores, [*features, videos])
         shape = tf.shape(videos)
         return [
-            self._cam.maps(f, g, shape) for f, g in zip(features, grads)
+            self._cam.maps(
+                tf.cast(f, tf.float32), tf.cast(g, tf.float32), shape
+            )
+            for f, g in zip(features, grads)
         ] + [saliency.input_gradient_maps(pixel_grads)]
 
 

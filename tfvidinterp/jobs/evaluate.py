@@ -14,6 +14,7 @@ from matplotlib import figure as mpl_figure
 
 from tfvidinterp import errors
 from tfvidinterp import files
+from tfvidinterp import precision as precision_lib
 from tfvidinterp.data import pipeline
 from tfvidinterp.jobs import modelfile
 from tfvidinterp.jobs import rundir
@@ -26,7 +27,11 @@ def predict(model, dataset):
     Returns:
         `(logits, reversed_logits, labels, ids)` NumPy arrays.
     """
-    forward = tf.function(lambda x: model(x, training=False))
+    # float32 whatever the model computes in (a model file's head may be
+    # bfloat16), so that evaluations of any precision compare.
+    forward = tf.function(
+        lambda x: tf.cast(model(x, training=False), tf.float32)
+    )
     outputs = {"logits": [], "reversed": [], "labels": [], "ids": []}
     progress = keras.utils.Progbar(None, unit_name="batch")
     batches = 0
@@ -53,6 +58,7 @@ def run(
     model: str | None = None,
     data_dir: str | None = None,
     output_dir: str | None = None,
+    precision: str = precision_lib.RUN,
 ) -> dict:
     """Evaluates a run's latest checkpoint, or a model file, on `split`.
 
@@ -66,6 +72,7 @@ def run(
         model: A Keras model file (`tfvidinterp.jobs.modelfile`).
         data_dir: The dataset; default `config.input.data_dir`.
         output_dir: Default: `workdir`; required with `model`.
+        precision: As `modelfile.load` (a run's: as it trained).
 
     Returns:
         `{"split", "step", "forward": report, "reversed": report}`, each
@@ -81,7 +88,9 @@ def run(
         raise errors.InputError(
             "give --output_dir: where the results of --model go"
         )
-    loaded = modelfile.load(config, workdir, model=model, data_dir=data_dir)
+    loaded = modelfile.load(
+        config, workdir, model=model, data_dir=data_dir, precision=precision
+    )
     config = loaded.config
     split = split or config.eval.split
     info = modelfile.read_dataset(config, loaded.source, loaded.classes)
@@ -95,14 +104,7 @@ def run(
         result[key] = classification.classification_report(
             values, labels, loaded.classes
         )
-    files.write_json(
-        rundir.path(output_dir, rundir.EVAL, f"{split}.json"), result
-    )
-    _write_summaries(
-        rundir.path(output_dir, rundir.TENSORBOARD, "evaluate"),
-        result,
-        loaded.classes,
-    )
+    _write(output_dir, result, loaded.classes)
     return result
 
 
@@ -126,6 +128,19 @@ def check_split(info, split, data_dir):
         f"split {split!r} of dataset {data_dir} "
         f"{'has no clips' if split in splits else 'is missing'}; "
         f"choose another --split (its splits: {', '.join(splits) or 'none'})"
+    )
+
+
+def _write(output_dir, result, classes):
+    """Writes `eval/<split>.json` and the TensorBoard summaries."""
+    split = result["split"]
+    files.write_json(
+        rundir.path(output_dir, rundir.EVAL, f"{split}.json"), result
+    )
+    _write_summaries(
+        rundir.path(output_dir, rundir.TENSORBOARD, "evaluate"),
+        result,
+        classes,
     )
 
 

@@ -15,10 +15,10 @@ import os
 import time
 
 import keras
-import tensorflow as tf
 
 from tfvidinterp import errors
 from tfvidinterp import files
+from tfvidinterp import precision as precision_lib
 from tfvidinterp.interp import grad_cam
 from tfvidinterp.interp import temporal_mask
 from tfvidinterp.jobs import explain_clips
@@ -47,6 +47,8 @@ class Explainer:
             video file (None: unknown).
         name: The run's or model file's name, recorded with the results
             (None: the workdir's).
+        precision: The Keras dtype policy `model` was built under,
+            recorded with the results (None: a model file's own dtypes).
 
     Raises:
         errors.InputError: An unknown or time-less Grad-CAM layer, or a
@@ -62,18 +64,29 @@ class Explainer:
         classes=None,
         dataset: str | None = None,
         name: str | None = None,
+        precision: str | None = None,
     ):
         self.model = model
-        self.step = step
+        self.step, self.precision = step, precision
         self.classes, self.dataset, self.name = classes, dataset, name
         self.cam = make_grad_cam(model, interp)
         self.masker = make_masker(model, interp)
 
 
-def load(config, workdir: str | None = None, *, model=None, data_dir=None):
+def load(
+    config,
+    workdir: str | None = None,
+    *,
+    model=None,
+    data_dir=None,
+    precision=precision_lib.RUN,
+):
     """`(config, Explainer)` of a run's latest checkpoint or of a Keras
-    model file, and the config resolved for it (`modelfile.load`)."""
-    loaded = modelfile.load(config, workdir, model=model, data_dir=data_dir)
+    model file, and the config resolved for it (`modelfile.load`, which
+    takes `precision`)."""
+    loaded = modelfile.load(
+        config, workdir, model=model, data_dir=data_dir, precision=precision
+    )
     return loaded.config, Explainer(
         loaded.model,
         loaded.config.interp,
@@ -81,12 +94,15 @@ def load(config, workdir: str | None = None, *, model=None, data_dir=None):
         classes=loaded.classes,
         dataset=loaded.dataset,
         name=os.path.basename(os.path.normpath(loaded.source)),
+        precision=loaded.precision,
     )
 
 
-def load_explainer(config, workdir: str) -> Explainer:
+def load_explainer(
+    config, workdir: str, precision=precision_lib.RUN
+) -> Explainer:
     """The `Explainer` of the run's latest checkpoint (`load`)."""
-    return load(config, workdir)[1]
+    return load(config, workdir, precision=precision)[1]
 
 
 def run(
@@ -104,6 +120,7 @@ def run(
     explainer: Explainer | None = None,
     model: str | None = None,
     data_dir: str | None = None,
+    precision: str = precision_lib.RUN,
 ) -> dict:
     """Explains clips with `config.interp`'s Grad-CAM and temporal mask.
 
@@ -114,7 +131,8 @@ def run(
     (default from `TF_CONFIG`, else 0 of 1). Results go to `output_dir`
     (default `_default_dir`; required with `model`; format: `resultsdir`).
     The model: the run in `workdir` or the Keras file `model` (with
-    `config` and `data_dir`: `modelfile.load`), or a shared `explainer`.
+    `config`, `data_dir` and `precision`: `modelfile.load`; a run computes
+    in the precision it trained in), or a shared `explainer`.
 
     Returns `{"output_dir", "results_file", "shard": [k, n], "clips"
     (explained now), "skipped" (done before), "seconds", "merged" (shard
@@ -123,8 +141,9 @@ def run(
     `summary_line`. Bad input: `errors.InputError`.
     """
     start = time.time()
+    source = (model, data_dir, precision)
     config, explainer, info = _model(
-        config, workdir, explainer, model, data_dir, output_dir, video or videos
+        config, workdir, explainer, source, output_dir, video or videos
     )
     split = _check_options(config, split, ids, video, max_clips, videos)
     shard = resultsdir.worker_shard(shard_index, num_shards)
@@ -133,11 +152,8 @@ def run(
     clips, count, rejected = explain_clips.select(
         config, explainer.classes, info, (split, ids, video, videos), options
     )
-    masker = explainer.masker.with_perturbation(config.interp.perturbation)
-    meta = explain_records.meta(config, info, workdir, split, explainer, masker)
-    explain_records.write_meta(output_dir, meta)
-    explain = functools.partial(
-        explain_records.explain_batch, explainer.cam, masker, meta, output_dir
+    explain = _batch_function(
+        config, info, workdir, split, explainer, output_dir
     )
     return {
         **_explain_clips(
@@ -151,6 +167,18 @@ def run(
     }
 
 
+def _batch_function(config, info, workdir, split, explainer, output_dir):
+    """Writes `output_dir`'s `meta.json`; returns the function that
+    explains a batch and returns its records
+    (`explain_records.explain_batch`)."""
+    masker = explainer.masker.with_perturbation(config.interp.perturbation)
+    meta = explain_records.meta(config, info, workdir, split, explainer, masker)
+    explain_records.write_meta(output_dir, meta)
+    return functools.partial(
+        explain_records.explain_batch, explainer.cam, masker, meta, output_dir
+    )
+
+
 def _default_dir(workdir, split, video):
     """`<workdir>/explain/<split>`, or `explain/video` for a `video`,
     `explain/videos` for `videos`."""
@@ -158,18 +186,20 @@ def _default_dir(workdir, split, video):
     return rundir.path(workdir, rundir.EXPLAIN, name)
 
 
-def _model(config, workdir, explainer, model, data_dir, output_dir, files):
+def _model(config, workdir, explainer, source, output_dir, files):
     """`(config, explainer, info)` of what `run` explains: a shared
-    `explainer` with `config` checked against the run, or `load`'s; and the
-    `dataset_info.json` of its dataset, checked against the model's classes
-    (None for video `files` of a model that knows them)."""
+    `explainer` with `config` checked against the run, or `load`'s of
+    `source`, `(model, data_dir, precision)`; and the `dataset_info.json`
+    of its dataset, checked against the model's classes (None for video
+    `files` of a model that knows them)."""
+    model, data_dir, precision = source
     if output_dir is None and workdir is None:
         raise errors.InputError(
             "give --output_dir: where the results of --model go"
         )
     if explainer is None:
         config, explainer = load(
-            config, workdir, model=model, data_dir=data_dir
+            config, workdir, model=model, data_dir=data_dir, precision=precision
         )
     else:
         config = modelfile.with_data_dir(
@@ -282,38 +312,6 @@ def read_ids(value: str) -> list[str]:
     if not ids:
         raise errors.InputError(f"no clip ids in {value!r}")
     return ids
-
-
-def explainer_endpoint(model: keras.Model, config):
-    """The `explain` endpoint of the explainer SavedModel (`binaries.export`).
-
-    Args:
-        model: The trained classifier.
-        config: Its experiment config; `config.interp` gives the Grad-CAM
-            layer and options.
-
-    Returns:
-        A function of float32 frames `(batch, T, H, W, 3)` in [0, 255]
-        returning `logits` and `probabilities` `(batch, classes)`,
-        `heatmaps` `(batch, T, H, W)` in [0, 1] for the predicted class and
-        that class, `class_ids` `(batch,)` int32.
-
-    Raises:
-        errors.InputError: An unknown or time-less Grad-CAM layer.
-    """
-    cam = make_grad_cam(model, config.interp)
-
-    def explain(frames):
-        predicted = tf.fill(tf.shape(frames)[:1], -1)
-        out = cam.explain_in_graph(frames, predicted)
-        return {
-            "logits": out["logits"],
-            "probabilities": tf.nn.softmax(out["logits"]),
-            "heatmaps": out["heatmaps"],
-            "class_ids": out["class_ids"],
-        }
-
-    return explain
 
 
 def make_grad_cam(model: keras.Model, interp) -> grad_cam.GradCAM:

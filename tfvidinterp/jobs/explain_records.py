@@ -12,6 +12,7 @@ from absl import logging
 
 from tfvidinterp import errors
 from tfvidinterp import files
+from tfvidinterp import precision as precision_lib
 from tfvidinterp.jobs import resultsdir
 
 
@@ -26,6 +27,7 @@ def meta(config, info, workdir, split, explainer, masker):
         "classes": explainer.classes or info["classes"],
         "split": split,
         "params": params(explainer.cam, masker, config.interp.target),
+        "precision": explainer.precision,
     }
 
 
@@ -36,10 +38,20 @@ def write_meta(output_dir, meta):
 
 def _resumable_meta(output_dir, meta):
     """`meta` as `output_dir` records it, after refusing a directory of
-    results of another checkpoint step: they would mix two models'."""
+    results of another checkpoint step or precision: they would mix two
+    models'."""
     old = files.read_json_object(os.path.join(output_dir, resultsdir.META))
     if old is None:
         return meta
+    if "precision" not in old:
+        # An older version's results: a run's model computed in float32.
+        if meta["precision"] not in (None, precision_lib.FLOAT32):
+            raise errors.InputError(
+                f"{output_dir} holds results computed in float32, the model "
+                f"now computes in {meta['precision']}; explain with "
+                "--precision=float32 or choose another output_dir"
+            )
+        meta = {key: value for key, value in meta.items() if key != "precision"}
     if "step" not in old:
         logging.warning(
             "%s records no checkpoint step (an older version's results): "

@@ -24,6 +24,7 @@ import tensorflow as tf
 from tfvidinterp import errors
 from tfvidinterp import files
 from tfvidinterp import interp
+from tfvidinterp import precision as precision_lib
 from tfvidinterp.data import video_ops
 from tfvidinterp.jobs import explain
 from tfvidinterp.jobs import modelfile
@@ -92,6 +93,7 @@ def run(
     *,
     model: str | None = None,
     output_dir: str | None = None,
+    precision: str = precision_lib.RUN,
 ) -> dict[str, str]:
     """Exports a run's latest checkpoint, or a model file, as two
     SavedModels.
@@ -102,6 +104,8 @@ def run(
         run_dir: The run's working directory, or None with `model`.
         model: A Keras model file (`tfvidinterp.jobs.modelfile`).
         output_dir: Default: `<run_dir>/export`; required with `model`.
+        precision: As `modelfile.load`: a run's model computes in the
+            precision it trained in, as its `model.keras` does.
 
     Returns:
         {"classifier": path, "explainer": path} under `output_dir`: the
@@ -116,17 +120,47 @@ def run(
         raise errors.InputError(
             "give --output_dir: where the SavedModels of --model go"
         )
-    loaded = modelfile.load(config, run_dir, model=model)
+    loaded = modelfile.load(config, run_dir, model=model, precision=precision)
     paths = saved_model_paths(run_dir, output_dir)
     export_saved_model(loaded.model, paths["classifier"])
     export_saved_model(
         loaded.model,
         paths["explainer"],
-        endpoints={
-            "explain": explain.explainer_endpoint(loaded.model, loaded.config)
-        },
+        endpoints={"explain": explainer_endpoint(loaded.model, loaded.config)},
     )
     return paths
+
+
+def explainer_endpoint(model: keras.Model, config):
+    """The `explain` endpoint of the explainer SavedModel (`binaries.export`).
+
+    Args:
+        model: The trained classifier.
+        config: Its experiment config; `config.interp` gives the Grad-CAM
+            layer and options.
+
+    Returns:
+        A function of float32 frames `(batch, T, H, W, 3)` in [0, 255]
+        returning `logits` and `probabilities` `(batch, classes)`,
+        `heatmaps` `(batch, T, H, W)` in [0, 1] for the predicted class and
+        that class, `class_ids` `(batch,)` int32.
+
+    Raises:
+        errors.InputError: An unknown or time-less Grad-CAM layer.
+    """
+    cam = explain.make_grad_cam(model, config.interp)
+
+    def explain_frames(frames):
+        predicted = tf.fill(tf.shape(frames)[:1], -1)
+        out = cam.explain_in_graph(frames, predicted)
+        return {
+            "logits": out["logits"],
+            "probabilities": tf.nn.softmax(out["logits"]),
+            "heatmaps": out["heatmaps"],
+            "class_ids": out["class_ids"],
+        }
+
+    return explain_frames
 
 
 def saved_model_paths(

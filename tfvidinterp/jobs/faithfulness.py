@@ -21,6 +21,7 @@ from absl import logging
 
 from tfvidinterp import errors
 from tfvidinterp import files
+from tfvidinterp import precision as precision_lib
 from tfvidinterp.data import synthetic
 from tfvidinterp.interp import deletion as deletion_curves
 from tfvidinterp.interp import grad_cam
@@ -59,10 +60,11 @@ def run(
     sanity: bool = True,
     spatial_clips: int = 48,
     layers=None,
+    precision: str = precision_lib.RUN,
 ) -> dict:
     """Measures the explanations in `results_dir` (default: `explain`'s;
     required with `model`) of the run in `workdir` or the Keras file
-    `model` (`config`, None for the run's, and `data_dir`: as
+    `model` (`config`, None for the run's, `data_dir` and `precision`: as
     `modelfile.load` takes them) and writes the measures there.
 
     Every measure runs on the records that allow it (`_groups`): without
@@ -80,7 +82,7 @@ def run(
     """
     _check_options(random_orders, spatial_clips, tolerance)
     loaded, results_dir, (meta, records, clips) = _load(
-        config, workdir, results_dir, model, data_dir
+        config, workdir, results_dir, model, data_dir, precision
     )
     config, network = loaded.config, loaded.model
     groups = _groups(records, meta["classes"])
@@ -186,14 +188,16 @@ def _read(results_dir, config):
     return meta, records, clips
 
 
-def _load(config, workdir, results_dir, model, data_dir):
+def _load(config, workdir, results_dir, model, data_dir, precision):
     """`(modelfile.Loaded, results_dir, _read's (meta, records, clips))`
     of a run or a model file, after checking that the results explain it."""
     if results_dir is None and workdir is None and model is not None:
         raise errors.InputError(
             "give --results_dir: where explain wrote the results of --model"
         )
-    loaded = modelfile.load(config, workdir, model=model, data_dir=data_dir)
+    loaded = modelfile.load(
+        config, workdir, model=model, data_dir=data_dir, precision=precision
+    )
     results_dir = results_dir or _default_results_dir(loaded.config, workdir)
     meta, records, clips = _read(results_dir, loaded.config)
     _check_model(loaded, results_dir, meta, clips)
@@ -228,12 +232,13 @@ def _check_model(loaded, results_dir, meta, clips):
 def _random_model(loaded, model, seed):
     """The model-randomisation check's model: `loaded`'s architecture with
     weights drawn after `set_random_seed(seed + 1)`; a run's is built from
-    its config, a model file's (`model`, a path) cloned with its layers'
-    own initialisers."""
+    its config in the precision of `loaded`'s, a model file's (`model`, a
+    path) cloned with its layers' own initialisers and dtypes."""
     keras.utils.set_random_seed(seed + 1)
     if model is not None:
         return keras.models.clone_model(loaded.model)
-    return train.build_model(loaded.config, loaded.model.output.shape[-1])
+    with precision_lib.scope(loaded.precision):
+        return train.build_model(loaded.config, loaded.model.output.shape[-1])
 
 
 def markdown_table(results, labels=None) -> str:

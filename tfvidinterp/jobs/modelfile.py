@@ -18,6 +18,7 @@ import keras
 import ml_collections
 
 from tfvidinterp import errors
+from tfvidinterp import precision as precision_lib
 from tfvidinterp.data import prepare
 from tfvidinterp.jobs import rundir
 from tfvidinterp.jobs import train
@@ -33,6 +34,9 @@ class Loaded(typing.NamedTuple):
     classes: list  # The class names, in label order.
     step: int | None  # The checkpoint's training step; None for a file.
     config: ml_collections.ConfigDict  # The job's resolved config.
+    # The Keras dtype policy a run's model was built under; None for a
+    # file, whose layers compute in the dtypes it was saved with.
+    precision: str | None
     source: str  # The run's directory or the model file.
     dataset: str | None  # The `source` of the training data, if known.
 
@@ -43,6 +47,7 @@ def load(
     *,
     model: str | None = None,
     data_dir=None,
+    precision: str = precision_lib.RUN,
 ) -> Loaded:
     """The model of a training run (`train.restore`) or of a model file.
 
@@ -53,9 +58,13 @@ def load(
         workdir: The training run's directory; or None with `model`.
         model: A `.keras` file; or None with `workdir`.
         data_dir: A prepared dataset overriding `config.input.data_dir`.
+        precision: A run's: `precision_lib.RUN` (as it trained) or a
+            policy to build it under (`train.restore`). A model file
+            computes as it was saved: only `RUN`.
 
     Raises:
-        errors.InputError: Neither or both of `workdir` and `model`, or as
+        errors.InputError: Neither or both of `workdir` and `model`, a
+            `precision` other than `RUN` for a model file, or as
             `train.restore` and `load_file`.
     """
     if (workdir is None) == (model is None):
@@ -67,12 +76,17 @@ def load(
         # A run without class names (an older version's) reads them from
         # the dataset: the one of `data_dir`.
         config = with_data_dir(train.run_config(config, workdir), data_dir)
-        restored = train.restore(config, workdir)
+        restored = train.restore(config, workdir, precision)
         record = rundir.read_run(workdir) or {}
         return Loaded(*restored, source=workdir, dataset=record.get("dataset"))
+    if precision != precision_lib.RUN:
+        raise errors.InputError(
+            f"--precision={precision} applies to a training run (--workdir); "
+            "a model file computes in the dtypes it was saved with"
+        )
     network, classes = load_file(model)
     config = with_data_dir(file_config(config, network, model), data_dir)
-    return Loaded(network, classes, None, config, model, None)
+    return Loaded(network, classes, None, config, None, model, None)
 
 
 def with_data_dir(config, data_dir: str | None):

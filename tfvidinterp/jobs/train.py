@@ -107,10 +107,11 @@ def run(config, workdir: str) -> dict:
 
 def _set_up(config):
     """Sets the process-wide options of `config`; returns its strategy."""
-    policy = precision.resolve(config.train.mixed_precision)
-    if policy:
-        keras.mixed_precision.set_global_policy(policy)
-        logging.info("Mixed precision: %s.", policy)
+    # Set also when float32: a run after a mixed-precision one in the same
+    # process (a sweep's, the demo's) must not train in the other's.
+    policy = precision.of_run(config.train.mixed_precision)
+    keras.mixed_precision.set_global_policy(policy)
+    logging.info("Precision: %s.", policy)
     if config.deterministic:
         # Process-wide and irreversible: every later op must be deterministic
         # too, which is what a reproducible run asks for.

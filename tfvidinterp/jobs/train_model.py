@@ -9,6 +9,7 @@ from absl import logging
 
 from tfvidinterp import errors
 from tfvidinterp import models
+from tfvidinterp import precision as precision_lib
 from tfvidinterp.data import prepare
 from tfvidinterp.jobs import rundir
 from tfvidinterp.models import weights
@@ -36,6 +37,7 @@ class Restored(typing.NamedTuple):
     classes: list  # The class names, in label order.
     step: int  # The checkpoint's training step.
     config: ml_collections.ConfigDict  # The config it was built from.
+    precision: str  # The Keras dtype policy it was built under.
 
 
 def run_config(config, workdir: str):
@@ -75,20 +77,33 @@ def run_config(config, workdir: str):
     return config
 
 
-def restore(config, workdir: str) -> Restored:
+def trained_precision(config, workdir: str) -> str:
+    """The run's `train.mixed_precision`: that of its `config.json` (how it
+    trained, whatever `config` a later job gives), else `config`'s; `""`
+    for a config from before the field."""
+    recorded = rundir.read_config(workdir) or config.to_dict()
+    return recorded.get("train", {}).get("mixed_precision", "")
+
+
+def restore(config, workdir: str, precision=precision_lib.RUN) -> Restored:
     """Rebuilds the run's model and restores its latest checkpoint, whole.
 
     The class names come from the run's `run.json`, so the dataset is not
     read; only a run of an older version, without them, reads its
-    dataset's `dataset_info.json` instead.
+    dataset's `dataset_info.json` instead. The model computes in the
+    precision the run trained in (`precision_lib.of_run`); its variables
+    are float32 in every precision.
 
     Args:
         config: As for `run_config`: None for the run's recorded config.
         workdir: The run's directory.
+        precision: `precision_lib.RUN`, or a policy of
+            `precision_lib.POLICIES` to build the model under instead.
 
     Raises:
-        errors.InputError: No checkpoint, a config of another model, or a
-            checkpoint that does not hold every variable of the model.
+        errors.InputError: No checkpoint, a config of another model, a
+            checkpoint that does not hold every variable of the model, or
+            an unknown `precision`.
     """
     config = run_config(config, workdir)
     classes = rundir.read_classes(workdir)
@@ -106,10 +121,13 @@ def restore(config, workdir: str) -> Restored:
         raise errors.InputError(
             f"No checkpoint in {directory}; train the model first."
         )
-    model = build_model(config, len(classes))
+    policy = precision_lib.of_run(trained_precision(config, workdir), precision)
+    with precision_lib.scope(policy):
+        model = build_model(config, len(classes))
     weights.restore(model, latest, RESTORE_ADVICE)
-    logging.info("Restored %s.", latest)
-    return Restored(model, classes, rundir.checkpoint_step(latest), config)
+    logging.info("Restored %s, computing in %s.", latest, policy)
+    step = rundir.checkpoint_step(latest)
+    return Restored(model, classes, step, config, policy)
 
 
 def load_model(config, workdir: str):
