@@ -119,15 +119,17 @@ def attempts(side, size=224):
             antialias=False,
         )
 
+    sy, sx = float(scale[0]), float(scale[1])
+    ox = float(offset[1])
+    transform = [1 / sx, 0, (ox + 0.5) / sx - 0.5, 0, 1 / sy, 0.5 / sy - 0.5]
+    transform += [0, 0]
+
     def projective(video, new_size, offset, size, extent):
         # Output (y, x) samples ((y + 1/2) / s - 1/2, (x + ox + 1/2) / s
         # - 1/2) of the frame; the op samples at pixel centres.
-        sy, sx = float(scale[0]), float(scale[1])
-        ox = float(offset[1])
-        t = [1 / sx, 0, (ox + 0.5) / sx - 0.5, 0, 1 / sy, 0.5 / sy - 0.5]
         return tf.raw_ops.ImageProjectiveTransformV3(
             images=tf.cast(video, tf.float32),
-            transforms=tf.constant([t + [0, 0]], tf.float32),
+            transforms=tf.constant([transform], tf.float32),
             output_shape=[size, size],
             fill_value=0.0,
             interpolation="BILINEAR",
