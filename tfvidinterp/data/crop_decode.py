@@ -39,8 +39,9 @@ def decode_crop(encoded, new_size, offset, size):
     full_scale = tf.equal(tfrecord.covering_ratio(stored, new_size), 0)
 
     def per_frame(frame):
+        # No conditions in the loop: each would run for every frame.
         frame = tf.cast(frame, tf.float32)[None]
-        return video_ops.resize_and_crop(frame, new_size, offset, size)[0]
+        return video_ops.resize_whole_and_crop(frame, new_size, offset, size)[0]
 
     def stacked():
         video, extent = tfrecord.decode_frames_covering(encoded, new_size)
