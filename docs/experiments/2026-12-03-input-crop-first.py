@@ -3,7 +3,9 @@
 Run from the repository root (CPU timing under the shared lock):
 
     flock /tmp/tfvidinterp_bench.lock nice -n 5 \\
-        python docs/experiments/2026-12-03-input-crop-first.py
+        python docs/experiments/2026-12-03-input-crop-first.py [TABLE ...]
+
+TABLE is `ops`, `errors` or `pipeline` (default: all three).
 
 Prints three tables, all per core (one thread, CPU seconds of the process,
 interleaved rounds in one process, as `benchmarks/decode.py` times them):
@@ -30,6 +32,7 @@ interleaved rounds in one process, as `benchmarks/decode.py` times them):
    built) and the new one, stored 224, 256, 320 at 16x224^2 and 16x112^2.
 """
 
+import sys
 import tempfile
 import time
 
@@ -262,7 +265,16 @@ def load():
     return " ".join(open("/proc/loadavg").read().split()[:3])
 
 
-def main():
+def main(tables):
+    if "ops" in tables:
+        print_op_costs()
+    if "errors" in tables:
+        print_errors()
+    if "pipeline" in tables:
+        print_pipeline()
+
+
+def print_op_costs():
     for side in OP_SIDES:
         new_size = video_ops.resized_size((side, round(side * 4 / 3)), 224)
         offset = int(video_ops.center_crop_offset(new_size, 224)[1]) * 2 // 3
@@ -283,6 +295,9 @@ def main():
                 + ("-" if difference is None else f"{difference:.3g}")
                 + " |"
             )
+
+
+def print_errors():
     print(
         "| stored -> crop | previous mean / p99 | new mean / p99 | "
         "window mean / p99 | max abs new - previous |"
@@ -298,6 +313,9 @@ def main():
             + " | ".join(cells)
             + f" | {difference:g} |"
         )
+
+
+def print_pipeline():
     workdir = tempfile.mkdtemp()
     print(
         "| stored | crop | floor | full | old | new | new/old | old/floor "
@@ -319,4 +337,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:] or ("ops", "errors", "pipeline"))
