@@ -191,13 +191,8 @@ def op_costs(side):
         )
         for name, op in ops.items()
     }
-    times = timing.interleaved(
-        {name: decode._pull(CLIPS) for name in sets},
-        ROUNDS,
-        setups={name: decode._starter(d) for name, d in sets.items()},
-        clock=time.process_time,
-    )
-    costs = {name: 1e3 * timing.median(t) / CLIPS for name, t in times.items()}
+    seconds = cpu_seconds(sets, CLIPS)
+    costs = {name: 1e3 * t / CLIPS for name, t in seconds.items()}
     return costs, differences
 
 
@@ -252,13 +247,20 @@ def pipeline_rates(data_dir, size):
         )
     crop_decode.decode_crop = NEW
     sets = {name: decode.one_core(d) for name, d in sets.items()}
+    seconds = cpu_seconds(sets, CLIPS // BATCH)
+    return {name: CLIPS / t for name, t in seconds.items()}
+
+
+def cpu_seconds(sets, pulls, rounds=ROUNDS):
+    """Name -> median CPU seconds of `pulls` elements of each dataset of
+    `sets`, timed in interleaved rounds."""
     times = timing.interleaved(
-        {name: decode._pull(CLIPS // BATCH) for name in sets},
-        ROUNDS,
+        {name: decode._pull(pulls) for name in sets},
+        rounds,
         setups={name: decode._starter(d) for name, d in sets.items()},
         clock=time.process_time,
     )
-    return {name: CLIPS / timing.median(t) for name, t in times.items()}
+    return {name: timing.median(t) for name, t in times.items()}
 
 
 def load():
