@@ -21,9 +21,10 @@ def decode_crop(encoded, new_size, offset, size):
     cast to float32, resized and cropped in the step that decodes it,
     while it is in cache, instead of resizing and cropping the stacked
     clip. Casting first spares ResizeBilinear a conversion of every uint8
-    it reads (about three reads per pixel at these scales). 0.6-0.7x the
-    CPU time of the resize and crop at 256 and 320 -> 224; no gain in the
-    other cases, which stay as they were
+    it reads (about three reads per pixel at these scales). The ops
+    alone: 0.66x the CPU time of the resize and crop at 256 -> 224,
+    0.67-0.84x at 320; in the whole pipeline a few per cent, within the
+    noise of its benchmark
     (docs/experiments/2026-12-03-input-crop-first.md).
 
     Args:
