@@ -7,6 +7,7 @@ import tensorflow as tf
 from absl.testing import parameterized
 
 from benchmarks import decode
+from tfvidinterp.data import crop_decode
 from tfvidinterp.data import pipeline
 from tfvidinterp.data import synthetic
 from tfvidinterp.data import tfrecord
@@ -51,6 +52,32 @@ class ReducedDecodeTest(tf.test.TestCase, parameterized.TestCase):
         self.assertEqual(frames.shape, (2, *decoded, 3))
         ratio = stored[0] / decoded[0]
         self.assertAllClose(extent, [stored[0] / ratio, stored[1] / ratio])
+
+    @parameterized.named_parameters(
+        # (output size, offset): 64 x 86 frames decoded at full scale and
+        # resized whole (the per-frame path), kept as they are, decoded at
+        # 1/2 and resized whole, at 1/4 for crop_and_resize.
+        ("full_scale", 56, (0, 11)),
+        ("identity", 64, (0, 5)),
+        ("half", 28, (0, 7)),
+        ("quarter", 12, (0, 3)),
+    )
+    def test_decode_crop_equals_decode_then_resize_and_crop(self, size, offset):
+        frames = decode.textured_frames(3, 64, 86)
+        jpegs = tf.constant(tfrecord._encode_jpegs(frames, 95))
+        new_size = video_ops.resized_size([64, 86], size)
+        offset = tf.constant(offset)
+        video, extent = tfrecord.decode_frames_covering(jpegs, new_size)
+        expected = video_ops.resize_and_crop(
+            video, new_size, offset, size, extent
+        )
+        for fn in (
+            crop_decode.decode_crop,
+            tf.function(crop_decode.decode_crop),
+        ):
+            cropped = fn(jpegs, new_size, offset, size)
+            self.assertEqual(cropped.dtype, tf.float32)
+            self.assertAllEqual(cropped, expected)
 
     def test_resize_and_crop_equals_resize_then_crop(self):
         video = tf.random.stateless_uniform([2, 20, 30, 3], [1, 2]) * 255
@@ -99,7 +126,13 @@ class ReducedDecodeTest(tf.test.TestCase, parameterized.TestCase):
         )
         self.assertAllClose(cropped, expected, atol=2e-3)
 
-    def test_same_frames_crops_and_boxes_as_full_decode(self):
+    @parameterized.named_parameters(
+        # A quarter of the stored 64: ratio 4; 56: full scale, resized
+        # whole frame by frame.
+        ("quarter", 16),
+        ("full_scale", 56),
+    )
+    def test_same_frames_crops_and_boxes_as_full_decode(self, image_size):
         data_dir = self.get_temp_dir()
         path = tfrecord.shard_path(data_dir, "train", 0, 1)
         with tf.io.TFRecordWriter(path) as writer:
@@ -116,7 +149,7 @@ class ReducedDecodeTest(tf.test.TestCase, parameterized.TestCase):
                 data_dir,
                 "train",
                 num_frames=6,
-                image_size=16,  # A quarter of the stored 64: ratio 4.
+                image_size=image_size,
                 batch_size=2,
                 training=True,
                 sampling="segment",
@@ -154,10 +187,7 @@ class ReducedDecodeTest(tf.test.TestCase, parameterized.TestCase):
         jpegs = tf.constant(tfrecord._encode_jpegs(frames, 95))
         new_size = video_ops.resized_size(tf.shape(frames)[1:3], size)
         offset = video_ops.center_crop_offset(new_size, size)
-        reduced, extent = tfrecord.decode_frames_covering(jpegs, new_size)
-        reduced = video_ops.resize_and_crop(
-            reduced, new_size, offset, size, extent
-        )
+        reduced = crop_decode.decode_crop(jpegs, new_size, offset, size)
         full = video_ops.crop(
             video_ops.resize_short_side(tfrecord.decode_frames(jpegs), size),
             offset,

@@ -85,6 +85,22 @@ class VideoOpsTest(tf.test.TestCase, parameterized.TestCase):
         )
         self.assertAllEqual(resized, video)
 
+    @parameterized.parameters(
+        # (frame, new size, extent, resized whole with ResizeBilinear)
+        ((256, 341), (224, 298), None, True),
+        ((224, 299), (224, 299), None, False),  # Not resized: cropped.
+        ((256, 341), (112, 149), None, False),  # Scale < 1/2: triangle.
+        ((128, 171), (112, 149), (128.0, 170.5), False),  # crop_and_resize
+        ((128, 171), (112, 150), (128.0, 171.0), True),
+    )
+    def test_resizes_whole_frames(self, frame, new_size, extent, whole):
+        if extent is not None:
+            extent = tf.constant(extent)
+        self.assertEqual(
+            bool(video_ops.resizes_whole_frames(frame, new_size, extent)),
+            whole,
+        )
+
     def test_center_crop_takes_the_middle(self):
         cropped = self._both_ways(
             lambda v: video_ops.center_crop(v, (4, 2)), _video(2, 7, 8)

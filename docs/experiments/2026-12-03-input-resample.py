@@ -116,7 +116,10 @@ def op_costs(side, size):
     for name, resample in (
         ("triangle", video_ops._triangle_crop),
         ("crop_and_resize", video_ops._crop_and_resize),
-        ("bilinear", video_ops._resize_bilinear_crop),
+        (
+            "bilinear",
+            lambda *window: video_ops.resize_whole_and_crop(*window[:4]),
+        ),
     ):
         ops[f"decode + {name}"] = then(resample)
     sets = {

@@ -20,6 +20,7 @@ Each element of a dataset is a dict of a batch of B clips:
 import tensorflow as tf
 
 from tfvidinterp import errors
+from tfvidinterp.data import crop_decode
 from tfvidinterp.data import tfrecord
 from tfvidinterp.data import video_ops
 
@@ -59,7 +60,7 @@ def make_dataset(
     every clip once in a fixed order, samples uniformly and crops the
     centre. `reduced_decode` decodes JPEGs at the smallest DCT scale
     (1, 1/2, 1/4, 1/8) that still covers the resized frames and resamples
-    for the crop (`video_ops.resize_and_crop`, bilinear at scales >= 1/2):
+    for the crop (`crop_decode.decode_crop`, bilinear at scales >= 1/2):
     the same frames and crop windows, pixels within a few levels of the
     full decode (False: full decode, antialiased resize, crop; the
     reference). `input_context` (from
@@ -314,10 +315,7 @@ def _resize_and_crop(
     else:
         offset = video_ops.center_crop_offset(frame_size, image_size)
     if reduced_decode:
-        video, extent = tfrecord.decode_frames_covering(encoded, frame_size)
-        video = video_ops.resize_and_crop(
-            video, frame_size, offset, image_size, extent
-        )
+        video = crop_decode.decode_crop(encoded, frame_size, offset, image_size)
     else:
         video = tfrecord.decode_frames(encoded)
         video = video_ops.resize_short_side(video, image_size)

@@ -170,17 +170,37 @@ def parse_example(serialized: tf.Tensor) -> dict:
     }
 
 
-def decode_frames(frames_encoded: tf.Tensor, ratio: int = 1) -> tf.Tensor:
+def decode_frames(frames_encoded: tf.Tensor, ratio: int = 1, then=None):
     """Decodes (T,) JPEG strings into (T, H, W, 3) uint8 RGB frames.
 
     `ratio` (1, 2, 4 or 8) scales them down in the DCT domain, to
-    `ceil(H / ratio)` by `ceil(W / ratio)` pixels.
+    `ceil(H / ratio)` by `ceil(W / ratio)` pixels. `then`, a function of one
+    (H, W, 3) uint8 frame returning a float32 (H', W', 3) one, is applied to
+    each frame in the step that decodes it, while the frame is in cache;
+    the result is then (T, H', W', 3) float32.
     """
+
+    def decode(image):
+        return tf.io.decode_jpeg(image, channels=3, ratio=ratio)
+
+    dtype = tf.uint8 if then is None else tf.float32
     return tf.map_fn(
-        lambda image: tf.io.decode_jpeg(image, channels=3, ratio=ratio),
+        decode if then is None else lambda image: then(decode(image)),
         frames_encoded,
-        fn_output_signature=tf.TensorSpec([None, None, 3], tf.uint8),
+        fn_output_signature=tf.TensorSpec([None, None, 3], dtype),
     )
+
+
+def covering_ratio(stored_size, new_size):
+    """The int32 index into `DCT_RATIOS` of the largest ratio at which
+    frames of (2,) int `stored_size` still decode to cover (2,) int
+    `new_size` (height, width), so that resizing them only shrinks."""
+    ratios = tf.constant(DCT_RATIOS)
+    stored = tf.cast(stored_size, tf.int32)
+    decoded = (stored[None] + ratios[:, None] - 1) // ratios[:, None]
+    covers = tf.reduce_all(decoded >= tf.cast(new_size, tf.int32), axis=1)
+    # Ratios ascend, so the last one that covers is the largest.
+    return tf.cast(tf.reduce_max(tf.where(covers)[:, 0]), tf.int32)
 
 
 def decode_frames_covering(frames_encoded: tf.Tensor, new_size):
@@ -195,16 +215,12 @@ def decode_frames_covering(frames_encoded: tf.Tensor, new_size):
         up).
     """
     stored = tf.io.extract_jpeg_shape(frames_encoded[0])[:2]
-    ratios = tf.constant(DCT_RATIOS)
-    decoded = (stored[None] + ratios[:, None] - 1) // ratios[:, None]
-    covers = tf.reduce_all(decoded >= tf.cast(new_size, tf.int32), axis=1)
-    # Ratios ascend, so the last one that covers is the largest.
-    index = tf.cast(tf.reduce_max(tf.where(covers)[:, 0]), tf.int32)
+    index = covering_ratio(stored, new_size)
     frames = tf.switch_case(
         index,
         [lambda r=r: decode_frames(frames_encoded, r) for r in DCT_RATIOS],
     )
-    ratio = tf.cast(tf.gather(ratios, index), tf.float32)
+    ratio = tf.cast(tf.gather(DCT_RATIOS, index), tf.float32)
     return frames, tf.cast(stored, tf.float32) / ratio
 
 

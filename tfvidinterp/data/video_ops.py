@@ -120,35 +120,48 @@ def resize_and_crop(video, new_size, offset, size, extent=None):
     scale = tf.cast(new_size, tf.float32) / extent
     window = (video, new_size, offset, size, extent)
 
-    def bilinear():
-        # Only a frame whose extent is its pixel grid resizes exactly whole.
+    def other():
+        # A frame whose extent is not its pixel grid (or that is not
+        # resized, or shrinks by over 2) is resampled for the crop only.
         return tf.cond(
-            tf.reduce_all(extent == frame),
-            lambda: _resize_bilinear_crop(*window),
-            lambda: _crop_and_resize(*window),
-        )
-
-    def resample():
-        return tf.cond(
-            tf.reduce_all(scale >= MIN_BILINEAR_SCALE),
-            bilinear,
-            lambda: _triangle_crop(*window),
+            tf.reduce_all(tf.cast(new_size, tf.float32) == extent),
+            lambda: tf.cast(crop(video, offset, size), tf.float32),
+            lambda: tf.cond(
+                tf.reduce_all(scale >= MIN_BILINEAR_SCALE),
+                lambda: _crop_and_resize(*window),
+                lambda: _triangle_crop(*window),
+            ),
         )
 
     return tf.cond(
-        tf.reduce_all(tf.cast(new_size, tf.float32) == extent),
-        lambda: tf.cast(crop(video, offset, size), tf.float32),
-        resample,
+        resizes_whole_frames(frame, new_size, extent),
+        lambda: resize_whole_and_crop(*window[:4]),
+        other,
     )
 
 
-def _resize_bilinear_crop(video, new_size, offset, size, extent):
-    """Bilinear `resize_and_crop` of frames whose extent is (h, w): the
-    whole frame resized as `tf.image.resize(antialias=False)` does, then
-    cropped. ResizeBilinear takes under half the time per pixel of
+def resizes_whole_frames(frame_size, new_size, extent=None):
+    """Whether `resize_and_crop` of frames of (2,) `frame_size` (and
+    `extent`, default the same) to `new_size` resizes them whole with
+    ResizeBilinear, then crops: the size changes, by a scale of at least
+    `MIN_BILINEAR_SCALE`, and the extent is the frame's pixel grid."""
+    frame = tf.cast(frame_size, tf.float32)
+    extent = frame if extent is None else extent
+    target = tf.cast(new_size, tf.float32)
+    return (
+        tf.reduce_any(target != extent)
+        & tf.reduce_all(target / extent >= MIN_BILINEAR_SCALE)
+        & tf.reduce_all(extent == frame)
+    )
+
+
+def resize_whole_and_crop(video, new_size, offset, size):
+    """Bilinear `resize_and_crop` of frames whose extent is their pixel
+    grid (`resizes_whole_frames`), without its conditions: the whole frame
+    resized as `tf.image.resize(antialias=False)` does, then cropped.
+    ResizeBilinear takes under half the time per pixel of
     `crop_and_resize`, which more than pays for the columns it computes
     outside the crop."""
-    del extent  # Equal to the frame's size.
     return crop(tf.image.resize(video, new_size), offset, size)
 
 
