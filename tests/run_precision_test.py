@@ -34,11 +34,19 @@ class Bfloat16RunTest(testing.TrainedRunTestCase):
 
     @classmethod
     def setUpClass(cls):
-        # Training sets its policy process-wide; the jobs under test must
-        # start from float32, as in a process of their own.
-        with precision.scope(precision.FLOAT32):
-            super().setUpClass()
+        super().setUpClass()
+        # Training restores the policy it found: the jobs under test start
+        # from float32, as in a process of their own.
+        cls.policy_after_training = keras.mixed_precision.global_policy().name
         cls.videos = testing.tiny_videos(2, 8, 32, seed=3)
+
+    def test_training_computed_in_bfloat16_and_restored_float32(self):
+        self.assertEqual(self.policy_after_training, "float32")
+        saved = keras.saving.load_model(
+            os.path.join(self.workdir, "model.keras")
+        )
+        # bfloat16 layers; the head computes the logits in float32.
+        self.assertEqual(compute_dtypes(saved), {"bfloat16", "float32"})
 
     def tearDown(self):
         # Every job leaves Keras's global policy as it found it.

@@ -48,6 +48,9 @@ def steps_per_epoch(config, info):
 def run(config, workdir: str) -> dict:
     """Trains `config`'s model into `workdir`, resuming if it holds a run.
 
+    The model computes in `train.mixed_precision`'s policy; Keras's global
+    policy is as it was before when this returns.
+
     Args:
         config: An experiment `ml_collections.ConfigDict` (see `configs/`).
         workdir: Output directory; layout in `tfvidinterp.jobs.rundir`.
@@ -65,6 +68,14 @@ def run(config, workdir: str) -> dict:
             split without clips, a config that does not match the dataset,
             or a `workdir` holding a run of another model or data.
     """
+    # The run's policy for its own layers only: the global one is restored
+    # after, so that models built later in the process (a sweep's next
+    # seed, the demo's jobs) take theirs.
+    with precision.scope(precision.of_run(config.train.mixed_precision)):
+        return _train(config, workdir)
+
+
+def _train(config, workdir):
     strategy = _set_up(config)
     info = prepare.read_info(config.input.data_dir)
     _check_schedule(config.train)
@@ -107,11 +118,7 @@ def run(config, workdir: str) -> dict:
 
 def _set_up(config):
     """Sets the process-wide options of `config`; returns its strategy."""
-    # Set also when float32: a run after a mixed-precision one in the same
-    # process (a sweep's, the demo's) must not train in the other's.
-    policy = precision.of_run(config.train.mixed_precision)
-    keras.mixed_precision.set_global_policy(policy)
-    logging.info("Precision: %s.", policy)
+    logging.info("Precision: %s.", keras.mixed_precision.global_policy().name)
     if config.deterministic:
         # Process-wide and irreversible: every later op must be deterministic
         # too, which is what a reproducible run asks for.
