@@ -9,20 +9,40 @@ from unittest import mock
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from tests import testing
 from tfvidinterp import errors
 from tfvidinterp import precision
 from tfvidinterp.jobs import evaluate
 from tfvidinterp.jobs import explain
+from tfvidinterp.jobs import export
 from tfvidinterp.jobs import faithfulness
 from tfvidinterp.jobs import modelfile
 from tfvidinterp.jobs import train
+from tfvidinterp.jobs import train_model
 
 
 def compute_dtypes(model):
     """The compute dtypes of `model`'s layers that have weights."""
     return {layer.compute_dtype for layer in model.layers if layer.weights}
+
+
+def bfloat16_ops(function):
+    """The op types of `function`'s graph and its library that take a
+    bfloat16 type attribute."""
+    graph = function.graph.as_graph_def()
+    nodes = list(graph.node)
+    for library_function in graph.library.function:
+        nodes.extend(library_function.node_def)
+    return {
+        node.op
+        for node in nodes
+        if any(
+            value.type == tf.bfloat16.as_datatype_enum
+            for value in node.attr.values()
+        )
+    }
 
 
 class Bfloat16RunTest(testing.TrainedRunTestCase):
@@ -150,6 +170,29 @@ class Bfloat16RunTest(testing.TrainedRunTestCase):
             )
         self.assertEqual(seen, [{"bfloat16", "float32"}, {"float32"}])
         self.assertBetween(result["forward"]["top1"], 0.0, 1.0)
+
+    def test_export_serves_the_bfloat16_model(self):
+        out = self.get_temp_dir()
+        ops = {}
+        for policy in ("run", "float32"):
+            paths = export.run(
+                None,
+                self.workdir,
+                output_dir=f"{out}/{policy}",
+                precision=policy,
+            )
+            # Held: the loaded object owns the variables `serve` reads.
+            loaded = tf.saved_model.load(paths["classifier"])
+            probabilities = loaded.serve(self.videos)["probabilities"].numpy()
+            self.assertEqual(probabilities.dtype, np.float32)
+            self.assertAllClose(probabilities.sum(-1), [1.0, 1.0], atol=1e-5)
+            model = train_model.restore(None, self.workdir, policy).model
+            expected = tf.nn.softmax(tf.cast(model(self.videos), tf.float32))
+            # bf16's rounding differs between the traced and eager orders.
+            self.assertAllClose(probabilities, expected, atol=2e-3)
+            ops[policy] = bfloat16_ops(loaded.signatures["serving_default"])
+        self.assertIn("Conv2D", ops["run"])
+        self.assertEqual(ops["float32"], set())
 
     def test_faithfulness_randomises_a_model_of_the_same_precision(self):
         directory = os.path.join(self.get_temp_dir(), "results")
