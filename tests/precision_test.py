@@ -1,6 +1,7 @@
 import os
 import shutil
 import tempfile
+from unittest import mock
 
 import keras
 from absl.testing import absltest
@@ -62,16 +63,18 @@ class PrecisionTest(absltest.TestCase):
         # Resolves without arguments: the real /proc/cpuinfo and devices.
         self.assertIn(precision.resolve("auto"), ("", "mixed_bfloat16"))
 
-    def test_training_takes_the_resolved_policy(self):
+    def test_training_takes_the_resolved_policy_and_restores_it(self):
         config = testing.load_config("configs/i3d_synthetic.py", "smoke")
         config.train.mixed_precision = "auto"
-        config.deterministic = False  # Op determinism is process-wide.
-        self.addCleanup(keras.mixed_precision.set_global_policy, "float32")
-        train._set_up(config)
-        self.assertEqual(
-            keras.mixed_precision.global_policy().name,
-            precision.resolve("auto") or "float32",
-        )
+        seen = []
+
+        def train_body(config, workdir):
+            seen.append(keras.mixed_precision.global_policy().name)
+
+        with mock.patch.object(train, "_train", train_body):
+            train.run(config, "unused: the body is replaced")
+        self.assertEqual(seen, [precision.resolve("auto") or "float32"])
+        self.assertEqual(keras.mixed_precision.global_policy().name, "float32")
 
 
 if __name__ == "__main__":
