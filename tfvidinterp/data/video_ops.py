@@ -117,26 +117,27 @@ def resize_and_crop(video, new_size, offset, size, extent=None):
     """
     frame = tf.cast(tf.shape(video)[1:3], tf.float32)
     extent = frame if extent is None else extent
-    scale = tf.cast(new_size, tf.float32) / extent
+    target = tf.cast(new_size, tf.float32)
     window = (video, new_size, offset, size, extent)
-
-    def other():
-        # A frame whose extent is not its pixel grid (or that is not
-        # resized, or shrinks by over 2) is resampled for the crop only.
-        return tf.cond(
-            tf.reduce_all(tf.cast(new_size, tf.float32) == extent),
+    # The first method that applies. Past the first, a frame whose extent
+    # is not its pixel grid (or that is not resized, or shrinks by over 2)
+    # is resampled for the crop only.
+    applies = tf.stack(
+        [
+            resizes_whole_frames(frame, new_size, extent),
+            tf.reduce_all(target == extent),
+            tf.reduce_all(target / extent >= MIN_BILINEAR_SCALE),
+            True,
+        ]
+    )
+    return tf.switch_case(
+        tf.cast(tf.where(applies)[0, 0], tf.int32),
+        [
+            lambda: resize_whole_and_crop(*window[:4]),
             lambda: tf.cast(crop(video, offset, size), tf.float32),
-            lambda: tf.cond(
-                tf.reduce_all(scale >= MIN_BILINEAR_SCALE),
-                lambda: _crop_and_resize(*window),
-                lambda: _triangle_crop(*window),
-            ),
-        )
-
-    return tf.cond(
-        resizes_whole_frames(frame, new_size, extent),
-        lambda: resize_whole_and_crop(*window[:4]),
-        other,
+            lambda: _crop_and_resize(*window),
+            lambda: _triangle_crop(*window),
+        ],
     )
 
 
